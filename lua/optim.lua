@@ -1,0 +1,2 @@
+-- optim.lua — optimizers.
+return {}

@@ -1,0 +1,97 @@
+/* main.c — the nnlab command line: parses options (SPEC section 2) and hands
+ * them to the host. Unknown options get a usage message and exit status 2. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host.h"
+
+static const char USAGE[] =
+  "usage: nnlab [options] [script.lua [args...]]\n"
+  "  (no script)        interactive REPL (reads standard input when it is not a terminal)\n"
+  "  -e STAT            run a Lua statement (repeatable)\n"
+  "  -i                 enter the REPL after the script\n"
+  "  --check            run lessons' lesson.expect checks; exit 1 if any fails\n"
+  "  --quick            lessons use their small, fast configuration (lesson.quick)\n"
+  "  --render FILE      write the lesson as a workbook page (FILE.md or FILE.html)\n"
+  "  --plot MODE        window | png | svg | dumb | none\n"
+  "  --out DIR          where plots and rendered files go (default out/<script>)\n"
+  "  --seed N           seed of every random generator (default 42)\n"
+  "  --threads N        BLAS and kernel threads (default: all cores)\n"
+  "  --lang es|en       lesson prose language (default from LANG, else es)\n"
+  "  -h, --help         this message\n"
+  "  --version          print the version\n";
+
+static int usage_error(const char *fmt, const char *what) {
+  fprintf(stderr, "nnlab: ");
+  fprintf(stderr, fmt, what);
+  fprintf(stderr, "\n%s", USAGE);
+  return 2;
+}
+
+static int parse_int(const char *s, long lo, long hi, long *out) {
+  char *end;
+  long v = strtol(s, &end, 10);
+  if (!*s || *end || v < lo || v > hi) return -1;
+  *out = v;
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  HostOptions o;
+  int i;
+  memset(&o, 0, sizeof o);
+  o.seed = 42;
+  o.progname = argv[0];
+  o.exec = calloc((size_t)argc + 1, sizeof *o.exec);
+  o.scripts = calloc((size_t)argc + 1, sizeof *o.scripts);
+  if (!o.exec || !o.scripts) return 1;
+  for (i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+    long n;
+    if (a[0] != '-' || strcmp(a, "-") == 0) break;
+    if (strcmp(a, "--") == 0) { i++; break; }
+    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) { fputs(USAGE, stdout); return 0; }
+    if (strcmp(a, "--version") == 0) { printf("nnlab %s (%s)\n", NNLAB_VERSION, LUA_RELEASE); return 0; }
+    if (strcmp(a, "-i") == 0) { o.interactive = 1; continue; }
+    if (strcmp(a, "--check") == 0) { o.check = 1; continue; }
+    if (strcmp(a, "--quick") == 0) { o.quick = 1; continue; }
+    /* options that take a value */
+    if (strcmp(a, "-e") && strcmp(a, "--render") && strcmp(a, "--plot") && strcmp(a, "--out") &&
+        strcmp(a, "--seed") && strcmp(a, "--threads") && strcmp(a, "--lang"))
+      return usage_error("unknown option '%s'", a);
+    if (!val) return usage_error("option '%s' needs a value", a);
+    i++;
+    if (strcmp(a, "-e") == 0) o.exec[o.nexec++] = val;
+    else if (strcmp(a, "--render") == 0) o.render = val;
+    else if (strcmp(a, "--out") == 0) o.out = val;
+    else if (strcmp(a, "--plot") == 0) {
+      if (strcmp(val, "window") && strcmp(val, "png") && strcmp(val, "svg") && strcmp(val, "dumb") &&
+          strcmp(val, "none"))
+        return usage_error("--plot expects window, png, svg, dumb or none, got '%s'", val);
+      o.plot = val;
+    } else if (strcmp(a, "--lang") == 0) {
+      if (strcmp(val, "es") && strcmp(val, "en"))
+        return usage_error("--lang expects es or en, got '%s'", val);
+      o.lang = val;
+    } else if (strcmp(a, "--seed") == 0) {
+      if (parse_int(val, 0, 2147483647L, &n)) return usage_error("--seed expects an integer >= 0, got '%s'", val);
+      o.seed = n;
+    } else {
+      if (parse_int(val, 1, 1024, &n)) return usage_error("--threads expects an integer from 1 to 1024, got '%s'", val);
+      o.threads = (int)n;
+    }
+  }
+  if (i < argc) {
+    /* with --check every remaining argument is a lesson to check */
+    if (o.check) while (i < argc) o.scripts[o.nscripts++] = argv[i++];
+    else o.scripts[o.nscripts++] = argv[i++];
+  }
+  o.args = (const char **)argv + i;
+  o.nargs = argc - i;
+  i = host_run(&o);
+  free(o.exec);
+  free(o.scripts);
+  return i;
+}

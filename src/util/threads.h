@@ -1,0 +1,9 @@
+/* threads.h — the --threads setting, shared by BLAS and nnlab's own kernels. */
+#ifndef NNLAB_THREADS_H
+#define NNLAB_THREADS_H
+
+/* Sets BLAS and kernel threads; n <= 0 means all cores. */
+void nnlab_set_threads(int n);
+int nnlab_threads(void);
+
+#endif
