@@ -2,7 +2,8 @@
 # tests/run.sh — runs every test file under tests/ (or the folders given) and
 # prints one closing line "N passed, N failed". A test file prints one line
 # per case, "ok - name" or "not ok - name: why"; a file that exits non-zero
-# without reporting a failure counts as one failed case.
+# without reporting a failure counts as one failed case. A case that cannot
+# run here (no dataset) prints "skip - name: why"; the skips are listed at the end.
 #   test_*.lua  run by nnlab (tests/lib is on package.path)
 #   test_*.sh   run by bash,  test_*.py  run by Debian's /usr/bin/python3
 set -u
@@ -15,7 +16,7 @@ export NNLAB_PLOT=${NNLAB_PLOT:-none}
 unset NNLAB_LUA_PATH
 PY=/usr/bin/python3
 roots=("$@"); [ ${#roots[@]} -eq 0 ] && roots=(tests)
-passed=0; failed=0
+passed=0; failed=0; skipped=0
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
 while IFS= read -r f; do
@@ -28,13 +29,15 @@ while IFS= read -r f; do
   timeout 600 "${cmd[@]}" </dev/null >"$log/out" 2>&1
   rc=$?
   secs=$(echo "$(date +%s.%N) - $start" | bc 2>/dev/null || echo "?")
-  p=$(grep -c '^ok ' "$log/out"); q=$(grep -c '^not ok ' "$log/out")
+  p=$(grep -c '^ok ' "$log/out"); q=$(grep -c '^not ok ' "$log/out"); k=$(grep -c '^skip ' "$log/out")
   if [ "$rc" -ne 0 ] && [ "$q" -eq 0 ]; then
     q=1; echo "not ok - $f exited with status $rc" >>"$log/out"
   fi
-  passed=$((passed + p)); failed=$((failed + q))
-  printf '%-46s %4d ok %3d failed  %ss\n' "$f" "$p" "$q" "$secs"
+  passed=$((passed + p)); failed=$((failed + q)); skipped=$((skipped + k))
+  printf '%-46s %4d ok %3d failed %3d skipped  %ss\n' "$f" "$p" "$q" "$k" "$secs"
+  grep '^skip ' "$log/out" | sed "s|^|$f: |" >>"$log/skips"
   if [ "$q" -ne 0 ] || [ -n "${VERBOSE:-}" ]; then sed 's/^/    /' "$log/out" | grep -v '^    ok ' | tail -40; fi
 done < <(find "${roots[@]}" -type f \( -name 'test_*.lua' -o -name 'test_*.sh' -o -name 'test_*.py' \) | sort)
-echo "$passed passed, $failed failed"
+grep -h "^skip " "$log"/skips 2>/dev/null
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -15,6 +15,18 @@ function T.test(name, fn)
   end
 end
 
+-- A case that cannot run here (a dataset is absent): said, not counted as passed.
+function T.skip(name, why)
+  print("skip - " .. name .. ": " .. why)
+end
+
+-- The dataset folder of NNLAB_DATA, or nil.
+function T.data_dir()
+  local d = os.getenv("NNLAB_DATA")
+  if d and d ~= "" then return d end
+  return nil
+end
+
 local function fmt(v)
   if type(v) == "string" then return string.format("%q", v) end
   return tostring(v)
