@@ -18,13 +18,14 @@ return function(opts)
   for _, name in ipairs(MODULES) do
     _G[name] = require(name)
   end
-  tensor.seed(opts.seed)
+  if type(tensor.seed) == "function" then tensor.seed(opts.seed) end
   for _, stat in ipairs(opts.exec) do
     local chunk, err = load(stat, "=(command line)", "t")
     if not chunk then error(err, 0) end
     run_chunk(chunk)
   end
   local status
+  if opts.render and #opts.scripts == 0 then error("--render expects a lesson file to run, got none", 0) end
   if opts.check then
     if #opts.scripts == 0 then error("--check expects at least one lesson file", 0) end
     status = lesson.check_files(opts.scripts, opts)

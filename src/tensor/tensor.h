@@ -44,6 +44,9 @@ void storage_release(Storage *s);
 /* Make t a new contiguous zero-filled tensor. shape entries must be >= 0.
  * On failure t is left with storage NULL. */
 int tensor_init(Tensor *t, DType dt, int ndim, const int64_t *shape, char *err);
+/* As tensor_init, but the values are left undefined: for results that are
+ * written in full at once (copies, elementwise results). */
+int tensor_init_uninit(Tensor *t, DType dt, int ndim, const int64_t *shape, char *err);
 /* Make dst a view of src (shares and retains the storage). */
 void tensor_init_view(Tensor *dst, const Tensor *src);
 /* Drop t's reference to its storage; safe to call twice. */
@@ -81,5 +84,14 @@ int tensor_copy_new(Tensor *dst, const Tensor *src, DType dt, char *err);
 /* Copy src's values into dst (same numel; src broadcast to dst's shape
  * when shapes differ), converting dtype. */
 int tensor_copy_into(Tensor *dst, const Tensor *src, char *err);
+
+/* Sets every element of t to v (converted as tensor_set_flat does). */
+void tensor_fill(Tensor *t, double v);
+/* Inserts a dimension of size 1 before position dim (0..ndim). */
+int tensor_unsqueeze(Tensor *t, int dim, char *err);
+/* Value conversions used everywhere a double is stored into an integer
+ * dtype: NaN becomes 0, out-of-range values saturate. */
+uint8_t tensor_to_u8(double v);
+int32_t tensor_to_i32(double v);
 
 #endif

@@ -101,7 +101,7 @@ end
 
 function T.done()
   if tmpdir then os.execute("rm -rf " .. tmpdir) end
-  os.exit(failures == 0 and 0 or 1)
+  os.exit(failures == 0 and 0 or 1, true)
 end
 
 return T

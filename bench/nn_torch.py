@@ -1,0 +1,67 @@
+"""nn_torch.py — the PyTorch reference for bench_nn.sh: trains the same model
+(Flatten -> [Dense(64, relu)] -> Dense(10) with cross-entropy, SGD momentum
+0.9, batch 64, inputs /255) on the CPU and prints one line per run:
+  torch <dataset> <model> epoch_seconds=<best epoch> accuracy=<test> rss_mb=<peak>
+Usage: nn_torch.py DATA_DIR THREADS EPOCHS dataset:model:lr ..."""
+import gzip, sys, tarfile, time
+import numpy as np
+import torch
+
+def idx(path):
+    b = gzip.open(path).read()
+    nd = b[3]
+    shape = [int.from_bytes(b[4 + 4 * i:8 + 4 * i], "big") for i in range(nd)]
+    return np.frombuffer(b, dtype=np.uint8, offset=4 + 4 * nd).reshape(shape)
+
+def load(data, name):
+    if name == "mnist":
+        d = data + "/mnist/"
+        return (idx(d + "train-images-idx3-ubyte.gz"), idx(d + "train-labels-idx1-ubyte.gz"),
+                idx(d + "t10k-images-idx3-ubyte.gz"), idx(d + "t10k-labels-idx1-ubyte.gz"))
+    t = tarfile.open(data + "/cifar-10-binary.tar.gz")
+    def part(names):
+        raw = b"".join(t.extractfile(m).read() for m in t.getmembers()
+                       if any(m.name.endswith(n) for n in names))
+        a = np.frombuffer(raw, dtype=np.uint8).reshape(-1, 3073)
+        return a[:, 1:].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1).copy(), a[:, 0].copy()
+    X, y = part(["data_batch_%d.bin" % i for i in range(1, 6)])
+    Xt, yt = part(["test_batch.bin"])
+    return X, y, Xt, yt
+
+def peak_rss_mb():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM"):
+            return int(line.split()[1]) / 1024
+    return 0
+
+def main():
+    data, threads, epochs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    torch.set_num_threads(threads)
+    torch.manual_seed(42)
+    for spec in sys.argv[4:]:
+        name, kind, lr = spec.split(":")
+        X, y, Xt, yt = load(data, name)
+        X = torch.tensor(X.reshape(len(X), -1), dtype=torch.float32) / 255
+        Xt = torch.tensor(Xt.reshape(len(Xt), -1), dtype=torch.float32) / 255
+        y, yt = torch.tensor(y, dtype=torch.long), torch.tensor(yt, dtype=torch.long)
+        layers = [torch.nn.Linear(X.shape[1], 64), torch.nn.ReLU(), torch.nn.Linear(64, 10)] \
+            if kind == "hidden" else [torch.nn.Linear(X.shape[1], 10)]
+        model = torch.nn.Sequential(*layers)
+        opt = torch.optim.SGD(model.parameters(), lr=float(lr), momentum=0.9)
+        loss_fn = torch.nn.CrossEntropyLoss()
+        times = []
+        for _ in range(epochs):
+            t0 = time.perf_counter()
+            perm = torch.randperm(len(X))
+            for i in range(0, len(X), 64):
+                b = perm[i:i + 64]
+                opt.zero_grad()
+                loss_fn(model(X[b]), y[b]).backward()
+                opt.step()
+            times.append(time.perf_counter() - t0)
+        with torch.no_grad():
+            acc = (model(Xt).argmax(1) == yt).float().mean().item()
+        print("torch %s %s epoch_seconds=%.3f accuracy=%.4f rss_mb=%.0f"
+              % (name, kind, min(times), acc, peak_rss_mb()), flush=True)
+
+main()

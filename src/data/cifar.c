@@ -1,0 +1,344 @@
+/* cifar.c — CIFAR-10 binary batches into uint8 N x 32 x 32 x 3 tensors
+ * (height, width, channel: the layout images are shown in) and 1-based int32
+ * labels. Records are streamed through a small buffer and transposed from
+ * channel planes as they arrive; the training set grows by realloc (which
+ * moves large blocks by remapping pages, not copying), so the peak memory is
+ * the data itself plus one batch for putting batches in number order. */
+#include "cifar.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "tar.h"
+
+#define REC 3073
+#define PIX 3072
+#define MAXSEG 256
+
+typedef struct Part {
+  unsigned char *X;
+  int32_t *y;
+  int64_t n;
+} Part;
+
+typedef struct Seg {
+  long num;          /* N of data_batch_N */
+  int64_t start, n;  /* records in the training buffer */
+} Seg;
+
+typedef struct Ctx {
+  const char *path;
+  Part train, test;
+  Seg seg[MAXSEG];
+  int nseg, have_test, have_meta;
+  char meta[8192];
+  int maxlabel;
+  char maxlabel_where[600];
+} Ctx;
+
+typedef int (*ReadFn)(void *src, void *buf, size_t n, char *err);
+
+/* Appends the nbytes of records read through rd to part. */
+static int add_records(Ctx *c, Part *p, ReadFn rd, void *src, int64_t nbytes, const char *where,
+                       char *err) {
+  if (nbytes % REC != 0) {
+    snprintf(err, DATA_ERRLEN,
+             "cifar: %s: record count not whole (%lld bytes is not a multiple of the %d-byte "
+             "record: 1 label byte + 3072 pixel bytes)", where, (long long)nbytes, REC);
+    return -1;
+  }
+  int64_t n = nbytes / REC, total = p->n + n;
+  unsigned char *X = realloc(p->X, (size_t)(total > 0 ? total : 1) * PIX);
+  if (!X) goto oom;
+  p->X = X;
+  int32_t *y = realloc(p->y, (size_t)(total > 0 ? total : 1) * sizeof(int32_t));
+  if (!y) goto oom;
+  p->y = y;
+  enum { CHUNK = 256 };
+  unsigned char *buf = malloc((size_t)CHUNK * REC);
+  if (!buf) goto oom;
+  for (int64_t done = 0; done < n;) {
+    int64_t k = n - done < CHUNK ? n - done : CHUNK;
+    if (rd(src, buf, (size_t)k * REC, err)) {
+      free(buf);
+      return -1;
+    }
+    for (int64_t r = 0; r < k; r++) {
+      const unsigned char *rec = buf + r * REC;
+      unsigned char *dst = X + (size_t)(p->n + done + r) * PIX;
+      if (rec[0] > 9) {
+        snprintf(err, DATA_ERRLEN, "cifar: %s: record %lld has label %d (expected 0..9)", where,
+                 (long long)(done + r + 1), rec[0]);
+        free(buf);
+        return -1;
+      }
+      if (rec[0] > c->maxlabel) {
+        c->maxlabel = rec[0];
+        snprintf(c->maxlabel_where, sizeof c->maxlabel_where, "%s", where);
+      }
+      y[p->n + done + r] = rec[0] + 1;
+      /* channel planes -> pixels: out[(row*32+col)*3+ch] = in[ch*1024 + row*32+col] */
+      const unsigned char *R = rec + 1, *G = R + 1024, *B = G + 1024;
+      for (int i = 0; i < 1024; i++) {
+        dst[3 * i] = R[i];
+        dst[3 * i + 1] = G[i];
+        dst[3 * i + 2] = B[i];
+      }
+    }
+    done += k;
+  }
+  free(buf);
+  p->n = total;
+  return 0;
+oom:
+  snprintf(err, DATA_ERRLEN, "cifar: %s: out of memory for %lld records", where, (long long)total);
+  return -1;
+}
+
+static const char *base_name(const char *name) {
+  const char *s = strrchr(name, '/');
+  return s ? s + 1 : name;
+}
+
+/* data_batch_N.bin -> N (> 0), else 0. */
+static long batch_number(const char *base) {
+  char *end;
+  if (strncmp(base, "data_batch_", 11) != 0) return 0;
+  long n = strtol(base + 11, &end, 10);
+  return (n > 0 && strcmp(end, ".bin") == 0) ? n : 0;
+}
+
+/* Handles one file of the set, whatever it comes from. */
+static int take_file(Ctx *c, const char *base, int64_t size, ReadFn rd, void *src,
+                     const char *where, char *err) {
+  long num = batch_number(base);
+  if (num > 0) {
+    if (c->nseg == MAXSEG) {
+      snprintf(err, DATA_ERRLEN, "cifar: %s: more than %d training batches", c->path, MAXSEG);
+      return -1;
+    }
+    Seg *s = &c->seg[c->nseg++];
+    s->num = num;
+    s->start = c->train.n;
+    if (add_records(c, &c->train, rd, src, size, where, err)) return -1;
+    s->n = c->train.n - s->start;
+    return 0;
+  }
+  if (strcmp(base, "test_batch.bin") == 0) {
+    c->have_test = 1;
+    return add_records(c, &c->test, rd, src, size, where, err);
+  }
+  if (strcmp(base, "batches.meta.txt") == 0) {
+    if (size >= (int64_t)sizeof c->meta) {
+      snprintf(err, DATA_ERRLEN, "cifar: %s: %lld bytes is too long for a list of class names",
+               where, (long long)size);
+      return -1;
+    }
+    if (rd(src, c->meta, (size_t)size, err)) return -1;
+    c->meta[size] = '\0';
+    c->have_meta = 1;
+  }
+  return 0;
+}
+
+static int tar_read_fn(void *src, void *buf, size_t n, char *err) {
+  return tar_entry_read(src, buf, n, err);
+}
+
+static int visit(void *ctx, TarEntry *e, char *err) {
+  Ctx *c = ctx;
+  char where[1100];
+  snprintf(where, sizeof where, "%s (%s)", c->path, e->name);
+  return take_file(c, base_name(e->name), e->size, tar_read_fn, e, where, err);
+}
+
+typedef struct FileSrc {
+  gzFile gz;
+  const char *path;
+} FileSrc;
+
+static int file_read_fn(void *src, void *buf, size_t n, char *err) {
+  FileSrc *f = src;
+  return data_read_full(f->gz, buf, n, "cifar", f->path, err);
+}
+
+static int read_file(Ctx *c, const char *dir, const char *base, int required, char *err) {
+  char path[4200];
+  struct stat st;
+  snprintf(path, sizeof path, "%s/%s", dir, base);
+  if (stat(path, &st) != 0) {
+    if (!required) return 1;
+    snprintf(err, DATA_ERRLEN, "cifar: %s: no %s (expected data_batch_1.bin ..., test_batch.bin "
+             "and batches.meta.txt)", dir, base);
+    return -1;
+  }
+  FileSrc f = {data_gzopen(path, "cifar", err), path};
+  if (!f.gz) return -1;
+  int rc = take_file(c, base, (int64_t)st.st_size, file_read_fn, &f, path, err);
+  if (rc == 0) {
+    unsigned char extra;
+    int errnum = Z_OK;
+    if (gzread(f.gz, &extra, 1) != 0) {
+      snprintf(err, DATA_ERRLEN, "cifar: %.400s: unexpected bytes after the records", path);
+      rc = -1;
+    } else if ((gzerror(f.gz, &errnum), errnum) != Z_OK) {
+      snprintf(err, DATA_ERRLEN, "cifar: %.400s is truncated or corrupt (%s)", path,
+               gzerror(f.gz, &errnum));
+      rc = -1;
+    }
+  }
+  gzclose(f.gz);
+  return rc;
+}
+
+static int read_dir(Ctx *c, const char *dir, char *err) {
+  char sub[4200];
+  struct stat st;
+  snprintf(sub, sizeof sub, "%s/cifar-10-batches-bin", dir);
+  if (stat(sub, &st) == 0 && S_ISDIR(st.st_mode)) dir = sub;
+  if (read_file(c, dir, "batches.meta.txt", 1, err) < 0) return -1;
+  for (long k = 1;; k++) {
+    char base[64];
+    snprintf(base, sizeof base, "data_batch_%ld.bin", k);
+    int rc = read_file(c, dir, base, k == 1, err);
+    if (rc < 0) return -1;
+    if (rc > 0) break;
+  }
+  return read_file(c, dir, "test_batch.bin", 1, err) < 0 ? -1 : 0;
+}
+
+/* Puts the training batches in number order: segment by segment, the one
+ * with the lowest number is moved to the front of what is left, the records
+ * before it shifting up by its size (one batch of scratch memory). */
+static int order_batches(Ctx *c, char *err) {
+  for (int i = 0; i < c->nseg; i++) {
+    int j = i;
+    for (int k = i + 1; k < c->nseg; k++)
+      if (c->seg[k].num < c->seg[j].num) j = k;
+    for (int k = i + 1; k < c->nseg; k++)
+      if (c->seg[k].num == c->seg[j].num && k != j) {
+        snprintf(err, DATA_ERRLEN, "cifar: %s: data_batch_%ld.bin appears twice", c->path,
+                 c->seg[j].num);
+        return -1;
+      }
+    if (j == i) continue;
+    Seg s = c->seg[j];
+    int64_t at = c->seg[i].start, gap = s.start - at;
+    unsigned char *tmp = malloc((size_t)(s.n > 0 ? s.n : 1) * PIX);
+    int32_t *ytmp = malloc((size_t)(s.n > 0 ? s.n : 1) * sizeof(int32_t));
+    if (!tmp || !ytmp) {
+      free(tmp);
+      free(ytmp);
+      snprintf(err, DATA_ERRLEN, "cifar: %s: out of memory ordering the batches", c->path);
+      return -1;
+    }
+    unsigned char *X = c->train.X;
+    int32_t *y = c->train.y;
+    memcpy(tmp, X + s.start * PIX, (size_t)s.n * PIX);
+    memmove(X + (at + s.n) * PIX, X + at * PIX, (size_t)gap * PIX);
+    memcpy(X + at * PIX, tmp, (size_t)s.n * PIX);
+    memcpy(ytmp, y + s.start, (size_t)s.n * sizeof *y);
+    memmove(y + at + s.n, y + at, (size_t)gap * sizeof *y);
+    memcpy(y + at, ytmp, (size_t)s.n * sizeof *y);
+    free(tmp);
+    free(ytmp);
+    for (int k = j; k > i; k--) {
+      c->seg[k] = c->seg[k - 1];
+      c->seg[k].start += s.n;
+    }
+    s.start = at;
+    c->seg[i] = s;
+  }
+  return 0;
+}
+
+static int parse_meta(Ctx *c, CifarOut *out, char *err) {
+  out->nclasses = 0;
+  for (char *line = c->meta; *line;) {
+    char *end = strchr(line, '\n');
+    size_t len = end ? (size_t)(end - line) : strlen(line);
+    while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == ' ')) len--;
+    if (len > 0) {
+      if (out->nclasses == CIFAR_MAXCLASSES) {
+        snprintf(err, DATA_ERRLEN, "cifar: %s: batches.meta.txt names more than %d classes",
+                 c->path, CIFAR_MAXCLASSES);
+        return -1;
+      }
+      if (len >= CIFAR_NAMELEN) len = CIFAR_NAMELEN - 1;
+      memcpy(out->classes[out->nclasses], line, len);
+      out->classes[out->nclasses][len] = '\0';
+      out->nclasses++;
+    }
+    if (!end) break;
+    line = end + 1;
+  }
+  if (c->maxlabel >= out->nclasses) {
+    snprintf(err, DATA_ERRLEN, "cifar: %.400s: label %d out of range: batches.meta.txt names %d classes",
+             c->maxlabel_where, c->maxlabel, out->nclasses);
+    return -1;
+  }
+  return 0;
+}
+
+int cifar_read(const char *path, CifarOut *out, char *err) {
+  static Ctx zero;
+  Ctx *c = malloc(sizeof *c);
+  struct stat st;
+  int rc = -1;
+  if (!c) {
+    snprintf(err, DATA_ERRLEN, "cifar: out of memory");
+    return -1;
+  }
+  *c = zero;
+  c->path = path;
+  c->maxlabel = -1;
+  if (stat(path, &st) != 0) {
+    snprintf(err, DATA_ERRLEN, "cifar: cannot open %s: no such file or directory", path);
+    goto done;
+  }
+  if (S_ISDIR(st.st_mode) ? read_dir(c, path, err) : tar_each(path, visit, c, err)) goto done;
+  if (c->nseg == 0 || !c->have_test || !c->have_meta) {
+    snprintf(err, DATA_ERRLEN, "cifar: %s: no %s found (expected data_batch_1.bin ..., "
+             "test_batch.bin and batches.meta.txt)", path,
+             c->nseg == 0 ? "data_batch_N.bin" : !c->have_test ? "test_batch.bin" : "batches.meta.txt");
+    goto done;
+  }
+  if (order_batches(c, err) || parse_meta(c, out, err)) goto done;
+  int64_t shtr[4] = {c->train.n, 32, 32, 3}, shte[4] = {c->test.n, 32, 32, 3};
+  if (data_adopt(out->Xtr, DT_UINT8, 4, shtr, c->train.X, (size_t)c->train.n * PIX, err)) {
+    c->train.X = NULL;
+    goto done;
+  }
+  c->train.X = NULL;
+  if (data_adopt(out->ytr, DT_INT32, 1, shtr, c->train.y, (size_t)c->train.n * 4, err)) {
+    c->train.y = NULL;
+    goto done;
+  }
+  c->train.y = NULL;
+  if (data_adopt(out->Xte, DT_UINT8, 4, shte, c->test.X, (size_t)c->test.n * PIX, err)) {
+    c->test.X = NULL;
+    goto done;
+  }
+  c->test.X = NULL;
+  if (data_adopt(out->yte, DT_INT32, 1, shte, c->test.y, (size_t)c->test.n * 4, err)) {
+    c->test.y = NULL;
+    goto done;
+  }
+  c->test.y = NULL;
+  rc = 0;
+done:
+  if (rc) {
+    tensor_free(out->Xtr);
+    tensor_free(out->ytr);
+    tensor_free(out->Xte);
+    tensor_free(out->yte);
+  }
+  free(c->train.X);
+  free(c->train.y);
+  free(c->test.X);
+  free(c->test.y);
+  free(c);
+  return rc;
+}

@@ -1,0 +1,142 @@
+/* layers.c — forward and backward kernels of every layer, side by side with
+ * the math they compute. Shapes: B rows (samples) by F features, row-major.
+ * Matrix products go through cblas with transpose flags (no copies). */
+#include "nn.h"
+#include "rng.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+static const char *ACT_NAMES[ACT_N] = {"linear", "relu", "sigmoid", "tanh", "softmax"};
+static const char *KIND_NAMES[L_NKINDS] = {"Dense", "Flatten", "Rescaling", "ReLU",
+                                           "Sigmoid", "Tanh", "Softmax", "Dropout"};
+
+const char *activation_name(Activation a) { return ACT_NAMES[a]; }
+const char *layer_kind_name(LayerKind k) { return KIND_NAMES[k]; }
+
+int activation_from_name(const char *name) {
+  for (int i = 0; i < ACT_N; i++)
+    if (strcmp(name, ACT_NAMES[i]) == 0) return i;
+  return -1;
+}
+
+/* Minibatch gather fused with Rescaling: the dataset stays in its own dtype
+ * (uint8 for images) and only B rows at a time become floats. */
+void gather_rows(float *out, const Tensor *X, const int32_t *idx, int64_t first, int64_t B,
+                 int64_t F, float scale, float offset) {
+  for (int64_t r = 0; r < B; r++) {
+    int64_t row = idx ? idx[r] : first + r;
+    float *o = out + r * F;
+    switch (X->dtype) {
+    case DT_UINT8: {
+      const uint8_t *s = tensor_u8(X) + row * F;
+      for (int64_t j = 0; j < F; j++) o[j] = (float)s[j] * scale + offset;
+      break;
+    }
+    case DT_INT32: {
+      const int32_t *s = tensor_i32(X) + row * F;
+      for (int64_t j = 0; j < F; j++) o[j] = (float)s[j] * scale + offset;
+      break;
+    }
+    default: {
+      const float *s = tensor_f32(X) + row * F;
+      for (int64_t j = 0; j < F; j++) o[j] = s[j] * scale + offset;
+      break;
+    }
+    }
+  }
+}
+
+/* Dense: out = in·W + b, with in (B x n_in), W (n_in x n_out), b (n_out). */
+void dense_forward(float *out, const float *in, const float *W, const float *b, int64_t B,
+                   int64_t n_in, int64_t n_out) {
+  for (int64_t r = 0; r < B; r++) memcpy(out + r * n_out, b, (size_t)n_out * sizeof(float));
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)B, (int)n_out, (int)n_in, 1.0f,
+              in, (int)n_in, W, (int)n_out, 1.0f, out, (int)n_out);
+}
+
+/* Given dz = dL/d(out) (B x n_out):
+ *   dW = inᵀ·dz   (n_in x n_out)     db = Σ_rows dz   (n_out)
+ *   din = dz·Wᵀ   (B x n_in), skipped when din is NULL (first layer). */
+void dense_backward(float *din, float *dW, float *db, const float *dz, const float *in,
+                    const float *W, int64_t B, int64_t n_in, int64_t n_out) {
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)n_in, (int)n_out, (int)B, 1.0f, in,
+              (int)n_in, dz, (int)n_out, 0.0f, dW, (int)n_out);
+  memset(db, 0, (size_t)n_out * sizeof(float));
+  for (int64_t r = 0; r < B; r++) {
+    const float *d = dz + r * n_out;
+    for (int64_t j = 0; j < n_out; j++) db[j] += d[j];
+  }
+  if (din)
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)n_in, (int)n_out, 1.0f, dz,
+                (int)n_out, W, (int)n_out, 0.0f, din, (int)n_in);
+}
+
+/* relu(x) = max(x, 0); sigmoid(x) = 1/(1+e^-x); tanh; softmax per row with
+ * the row maximum subtracted first so exp never overflows. */
+void activation_forward(float *x, Activation a, int64_t B, int64_t F) {
+  int64_t n = B * F;
+  switch (a) {
+  case ACT_RELU:
+    for (int64_t i = 0; i < n; i++) x[i] = x[i] > 0 ? x[i] : 0.0f;
+    break;
+  case ACT_SIGMOID:
+    for (int64_t i = 0; i < n; i++) x[i] = 1.0f / (1.0f + expf(-x[i]));
+    break;
+  case ACT_TANH:
+    for (int64_t i = 0; i < n; i++) x[i] = tanhf(x[i]);
+    break;
+  case ACT_SOFTMAX:
+    for (int64_t r = 0; r < B; r++) {
+      float *row = x + r * F, mx = row[0];
+      double s = 0;
+      for (int64_t j = 1; j < F; j++) if (row[j] > mx) mx = row[j];
+      for (int64_t j = 0; j < F; j++) { row[j] = expf(row[j] - mx); s += row[j]; }
+      float inv = (float)(1.0 / s);
+      for (int64_t j = 0; j < F; j++) row[j] *= inv;
+    }
+    break;
+  default:
+    break;
+  }
+}
+
+/* With y = act(x) and g = dL/dy (overwritten by dL/dx):
+ *   relu: g·[y > 0]   sigmoid: g·y(1-y)   tanh: g·(1-y²)
+ *   softmax: dx_j = y_j (g_j - Σ_k g_k y_k)   (the row's Jacobian). */
+void activation_backward(float *g, const float *y, Activation a, int64_t B, int64_t F) {
+  int64_t n = B * F;
+  switch (a) {
+  case ACT_RELU:
+    for (int64_t i = 0; i < n; i++) g[i] = y[i] > 0 ? g[i] : 0.0f;
+    break;
+  case ACT_SIGMOID:
+    for (int64_t i = 0; i < n; i++) g[i] *= y[i] * (1.0f - y[i]);
+    break;
+  case ACT_TANH:
+    for (int64_t i = 0; i < n; i++) g[i] *= 1.0f - y[i] * y[i];
+    break;
+  case ACT_SOFTMAX:
+    for (int64_t r = 0; r < B; r++) {
+      float *gr = g + r * F;
+      const float *yr = y + r * F;
+      double dot = 0;
+      for (int64_t j = 0; j < F; j++) dot += (double)gr[j] * yr[j];
+      for (int64_t j = 0; j < F; j++) gr[j] = yr[j] * (gr[j] - (float)dot);
+    }
+    break;
+  default:
+    break;
+  }
+}
+
+/* Inverted dropout: kept units are scaled by 1/(1-p) so the expected
+ * activation matches inference, where the layer is the identity. */
+void dropout_forward(float *out, float *mask, const float *in, int64_t n, float p) {
+  float keep = 1.0f / (1.0f - p);
+  for (int64_t i = 0; i < n; i++) {
+    mask[i] = rng_uniform() < p ? 0.0f : keep;
+    out[i] = in[i] * mask[i];
+  }
+}

@@ -1,0 +1,28 @@
+/* lua_nn.h — what the nn bindings share between their files: layer and
+ * optimizer userdata checks and constructors. Internal to src/nn. */
+#ifndef NNLAB_LUA_NN_H
+#define NNLAB_LUA_NN_H
+
+#include <lua.h>
+#include <lauxlib.h>
+
+#include "nn.h"
+
+#define OPTIM_MT "nnlab.Optimizer"
+#define MODEL_MT "nnlab.Model"
+
+/* The layer at idx, or a Lua error "layer expected, got X" (prefixed). */
+Layer *nn_check_layer(lua_State *L, int idx, const char *who);
+/* Pushes a new layer of the given kind with defaults. */
+Layer *nn_push_layer(lua_State *L, LayerKind kind);
+/* Gives the layer at idx its W, b, dW, db tensors for n_in inputs
+ * (Glorot-uniform W, zero b). */
+void nn_layer_build(lua_State *L, int idx, int64_t n_in);
+Optim *nn_check_optim(lua_State *L, int idx);
+/* Pushes the optimizer's state tensors for parameter tensor at pidx
+ * (created zero-filled, of n elements, on first use): pushes 2 values. */
+void nn_optim_state(lua_State *L, int optidx, int pidx, int64_t n);
+
+void nn_open_model(lua_State *L);   /* adds Sequential, load, ... to the table on top */
+
+#endif

@@ -1,0 +1,44 @@
+/* optim.c — parameter updates with PyTorch's semantics, so results can be
+ * compared with torch.optim on the same numbers. */
+#include "nn.h"
+
+#include <math.h>
+
+/* SGD (torch.optim.SGD, dampening 0), g = ∇ + λ·p:
+ *   without momentum: p -= lr·g
+ *   with momentum μ: v = μ·v + g (v starts at 0, so v₁ = g as in torch);
+ *   p -= lr·v, or with Nesterov p -= lr·(g + μ·v). */
+static void sgd_update(const Optim *o, float *p, const float *grad, float *v, int64_t n) {
+  float lr = (float)o->lr, mu = (float)o->momentum, wd = (float)o->weight_decay;
+  for (int64_t i = 0; i < n; i++) {
+    float g = grad[i] + wd * p[i];
+    if (mu != 0.0f) {
+      v[i] = mu * v[i] + g;
+      g = o->nesterov ? g + mu * v[i] : v[i];
+    }
+    p[i] -= lr * g;
+  }
+}
+
+/* Adam (torch.optim.Adam): g = ∇ + λ·p; m = β1·m + (1-β1)·g;
+ * v = β2·v + (1-β2)·g²; p -= lr · (m/(1-β1^t)) / (sqrt(v/(1-β2^t)) + ε). */
+static void adam_update(const Optim *o, float *p, const float *grad, float *m, float *v,
+                        int64_t n) {
+  double bc1 = 1.0 - pow(o->beta1, (double)o->t), bc2 = 1.0 - pow(o->beta2, (double)o->t);
+  float b1 = (float)o->beta1, b2 = (float)o->beta2, wd = (float)o->weight_decay;
+  float step = (float)(o->lr / bc1), sbc2 = (float)sqrt(bc2), eps = (float)o->eps;
+  for (int64_t i = 0; i < n; i++) {
+    float g = grad[i] + wd * p[i];
+    m[i] = b1 * m[i] + (1.0f - b1) * g;
+    v[i] = b2 * v[i] + (1.0f - b2) * g * g;
+    p[i] -= step * m[i] / (sqrtf(v[i]) / sbc2 + eps);
+  }
+}
+
+void optim_step(Optim *o, const ParamSet *ps) {
+  o->t++;
+  for (int i = 0; i < ps->n; i++) {
+    if (o->kind == OPT_ADAM) adam_update(o, ps->p[i], ps->g[i], ps->s1[i], ps->s2[i], ps->len[i]);
+    else sgd_update(o, ps->p[i], ps->g[i], ps->s1[i], ps->len[i]);
+  }
+}

@@ -1,0 +1,124 @@
+/* trainer.c — the training loop in C: each epoch shuffles the training rows
+ * with the seeded generator, then per minibatch gathers (and rescales) the
+ * rows, runs forward, the loss, backward and one optimizer step. No memory
+ * is allocated per batch: the model's workspace is reserved beforehand. */
+#include "nn.h"
+#include "interrupt.h"
+#include "rng.h"
+
+#include <math.h>
+#include <stdio.h>
+
+/* Mean loss of a batch whose outputs are in the workspace; writes the
+ * gradient into g (NULL: none) and tells whether it is the fused one
+ * (dL/dz of a final softmax). */
+static double batch_loss(Model *m, LossKind loss, const int32_t *y, int64_t B, float *g,
+                         int64_t *correct, int *fused) {
+  int64_t K = m->feat[m->n];
+  const Layer *last = m->layers[m->n - 1];
+  *fused = 0;
+  if (loss == LOSS_MSE) return loss_mse(g, m->act[m->n], NULL, y, B, K, correct);
+  if (model_ends_in_softmax(m)) {
+    /* Softmax + cross-entropy fused: the loss from the logits is exact
+     * for any logits, and its gradient is (p - onehot)/B. */
+    const float *z = last->kind == L_DENSE ? m->z[m->n - 1] : m->act[m->n - 1];
+    *fused = 1;
+    return loss_ce_logits(g, z, y, B, K, correct);
+  }
+  return loss_ce_logits(g, m->act[m->n], y, B, K, correct); /* outputs are logits */
+}
+
+static int first_param_layer(const Model *m) {
+  for (int i = 0; i < m->n; i++) if (m->layers[i]->kind == L_DENSE) return i;
+  return m->n;
+}
+
+int trainer_epoch(FitState *s, double *lossv, double *accv, double *seconds, char *err) {
+  Model *m = s->m;
+  int64_t B = s->batch, n = s->n_train, nb = (n + B - 1) / B, seen = 0, correct = 0;
+  float scale, offset;
+  int start = model_input_stage(m, &scale, &offset), stop = first_param_layer(m), fused;
+  int stopped = 0;
+  double total = 0, t0 = progress_now();
+  Progress p;
+  char label[48], info[128];
+
+  if (s->shuffle) rng_shuffle_i32(s->perm, n);
+  if (s->verbose) {
+    snprintf(label, sizeof label, "Epoch %d/%d", s->epoch, s->epochs);
+    progress_start(&p, stdout, label, (double)nb);
+  }
+  m->training = 1;
+  for (int64_t b = 0; b < nb; b++) {
+    int64_t rows = (b + 1) * B <= n ? B : n - b * B;
+    const int32_t *idx = s->perm + b * B;
+    for (int64_t r = 0; r < rows; r++) s->ybatch[r] = s->y[idx[r]];
+    gather_rows(m->act[start], s->X, idx, 0, rows, m->feat[0], scale, offset);
+    model_forward(m, rows, start);
+    double l = batch_loss(m, s->loss, s->ybatch, rows, m->g1, &correct, &fused);
+    if (!isfinite(l)) {
+      m->training = 0;
+      if (s->verbose) progress_done(&p, NULL);
+      snprintf(err, NN_ERRLEN, "fit: the loss became %s at epoch %d, batch %lld; try a smaller "
+               "learning rate (lr is %g)", isnan(l) ? "NaN" : "infinite", s->epoch,
+               (long long)b + 1, s->o->lr);
+      return -1;
+    }
+    if (stop < m->n) {
+      model_backward(m, rows, m->g1, fused, stop, 0);
+      optim_step(s->o, s->ps);
+    }
+    total += l * (double)rows;
+    seen += rows;
+    if (s->verbose) {
+      double el = progress_now() - t0;
+      snprintf(info, sizeof info, "%lld/%lld loss %.4f acc %.4f %.0f samples/s", (long long)b + 1,
+               (long long)nb, total / (double)seen, (double)correct / (double)seen,
+               el > 0 ? (double)seen / el : 0.0);
+      progress_update(&p, (double)(b + 1), info);
+    }
+    if (interrupt_pending()) { stopped = 1; break; }
+  }
+  m->training = 0;
+  if (s->verbose) progress_done(&p, NULL);
+  *lossv = seen ? total / (double)seen : NAN;
+  *accv = seen ? (double)correct / (double)seen : NAN;
+  *seconds = progress_now() - t0;
+  return stopped;
+}
+
+int trainer_evaluate(Model *m, LossKind loss, const Tensor *X, const int32_t *y, int64_t first,
+                     int64_t n, int64_t batch, double *lossv, double *acc, char *err) {
+  float scale, offset;
+  int start = model_input_stage(m, &scale, &offset), fused;
+  int64_t correct = 0;
+  double total = 0;
+  if (model_reserve(m, batch, err)) return -1;
+  m->training = 0;
+  for (int64_t r0 = 0; r0 < n; r0 += batch) {
+    int64_t rows = r0 + batch <= n ? batch : n - r0;
+    gather_rows(m->act[start], X, NULL, first + r0, rows, m->feat[0], scale, offset);
+    model_forward(m, rows, start);
+    total += batch_loss(m, loss, y + first + r0, rows, NULL, &correct, &fused) * (double)rows;
+  }
+  m->last_batch = 0;
+  *lossv = n ? total / (double)n : NAN;
+  *acc = n ? (double)correct / (double)n : NAN;
+  return 0;
+}
+
+int trainer_predict(Model *m, const Tensor *X, int64_t n, int64_t batch, float *out, char *err) {
+  float scale, offset;
+  int start = model_input_stage(m, &scale, &offset);
+  int64_t K = m->feat[m->n];
+  if (model_reserve(m, batch, err)) return -1;
+  m->training = 0;
+  for (int64_t r0 = 0; r0 < n; r0 += batch) {
+    int64_t rows = r0 + batch <= n ? batch : n - r0;
+    gather_rows(m->act[start], X, NULL, r0, rows, m->feat[0], scale, offset);
+    model_forward(m, rows, start);
+    for (int64_t k = 0; k < rows * K; k++) out[r0 * K + k] = m->act[m->n][k];
+  }
+  m->last_batch = 0;
+  return 0;
+}
