@@ -1,6 +1,6 @@
 -- tensor_bench.lua — nnlab's side of bench_tensor.sh: matmul GFLOP/s and
 -- elementwise GB/s, each the median of several timed repetitions.
-local clock = debug.getregistry()["nnlab.tensor.clock"] -- monotonic seconds
+local clock = nnlab.clock -- monotonic seconds
 local reps = tonumber(arg[1]) or 7
 
 local function median(f)

@@ -41,7 +41,6 @@ model:compile{
   loss = "cross_entropy",
   metrics = {"accuracy"},
 }
-model:summary()
 
 ---es ## Entrenamiento
 ---en ## Training
@@ -56,6 +55,7 @@ local hist = model:fit(train.X, train.y, {
   batch_size = 64,
   validation_split = 0.1,
 })
+model:summary()
 plot.history(hist)
 
 ---es Las curvas de entrenamiento y validación van juntas: un modelo lineal

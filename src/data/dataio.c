@@ -9,6 +9,11 @@
 #include <sys/stat.h>
 
 gzFile data_gzopen(const char *path, const char *who, char *err) {
+  struct stat st;
+  if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+    snprintf(err, DATA_ERRLEN, "%s: %s is a folder, expected a file", who, path);
+    return NULL;
+  }
   errno = 0;
   gzFile gz = gzopen(path, "rb");
   if (!gz) {
@@ -48,15 +53,12 @@ int64_t data_file_size(const char *path) {
 
 int data_adopt(Tensor *t, DType dt, int ndim, const int64_t *shape, void *data, size_t nbytes,
                char *err) {
-  Storage *s = malloc(sizeof *s);
+  Storage *s = storage_adopt(data, nbytes);
   if (!s) {
     free(data);
     snprintf(err, DATA_ERRLEN, "out of memory");
     return -1;
   }
-  s->data = data;
-  s->nbytes = nbytes;
-  s->refcount = 1;
   memset(t, 0, sizeof *t);
   t->storage = s;
   t->dtype = dt;

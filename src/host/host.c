@@ -15,6 +15,7 @@
 
 #include "interrupt.h"
 #include "lua_tensor.h"
+#include "progress.h"
 #include "threads.h"
 
 int luaopen_nnlab_data(lua_State *L);
@@ -114,13 +115,21 @@ static const char *default_lang(void) {
   return "es";
 }
 
-/* Global `nnlab`: version, options, and the REPL entry. */
+/* nnlab.clock(): monotonic seconds, for timing in scripts and benchmarks. */
+static int l_host_clock(lua_State *L) {
+  lua_pushnumber(L, progress_now());
+  return 1;
+}
+
+/* Global `nnlab`: version, options, clock, and the REPL entry. */
 static void push_options(lua_State *L, const HostOptions *o) {
   lua_newtable(L);
   lua_pushstring(L, NNLAB_VERSION);
   lua_setfield(L, -2, "version");
   lua_pushcfunction(L, l_host_repl);
   lua_setfield(L, -2, "repl");
+  lua_pushcfunction(L, l_host_clock);
+  lua_setfield(L, -2, "clock");
   lua_newtable(L);
   set_string_list(L, "exec", o->exec, o->nexec);
   set_string_list(L, "scripts", o->scripts, o->nscripts);

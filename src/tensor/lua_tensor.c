@@ -328,8 +328,8 @@ static int l_tensor_index(lua_State *L) {
   if (t->ndim == 0) luaL_error(L, "index: expected a tensor with at least 1 dimension, got a scalar");
   if (ix) {
     if (ix->dtype != DT_INT32 || ix->ndim != 1)
-      luaL_error(L, "index: expected a 1-D int32 tensor of positions, got a %s %s tensor",
-                 tensor_shape_str(ix, sb, sizeof sb), dtype_name(ix->dtype));
+      luaL_error(L, "index: expected a 1-D int32 tensor of positions, got a %s tensor of shape %s",
+                 dtype_name(ix->dtype), tensor_shape_str(ix, sb, sizeof sb));
     n = ix->shape[0];
   } else if (lua_istable(L, 2)) {
     n = (int64_t)lua_rawlen(L, 2);

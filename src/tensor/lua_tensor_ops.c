@@ -369,13 +369,6 @@ static int l_tensor_tostring(lua_State *L) {
   return 1;
 }
 
-/* Monotonic seconds for the benchmarks; kept out of the public module, in
- * the registry as "nnlab.tensor.clock". */
-static int l_tensor_clock(lua_State *L) {
-  lua_pushnumber(L, progress_now());
-  return 1;
-}
-
 static const luaL_Reg ops_methods[] = {
   {"add", l_tensor_add},         {"sub", l_tensor_sub},         {"mul", l_tensor_mul},
   {"div", l_tensor_div},         {"pow", l_tensor_pow},         {"add_", l_tensor_add_},
@@ -415,6 +408,4 @@ void lt_register_ops(lua_State *L, int methods, int funcs) {
   lua_pushvalue(L, funcs);
   luaL_setfuncs(L, ops_funcs, 0);
   lua_pop(L, 1);
-  lua_pushcfunction(L, l_tensor_clock);
-  lua_setfield(L, LUA_REGISTRYINDEX, "nnlab.tensor.clock");
 }

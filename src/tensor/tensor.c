@@ -43,6 +43,15 @@ static Storage *storage_alloc(size_t nbytes, int zero) {
 
 Storage *storage_new(size_t nbytes) { return storage_alloc(nbytes, 1); }
 
+Storage *storage_adopt(void *data, size_t nbytes) {
+  Storage *s = malloc(sizeof *s);
+  if (!s) return NULL;
+  s->data = data;
+  s->nbytes = nbytes;
+  s->refcount = 1;
+  return s;
+}
+
 void storage_retain(Storage *s) {
   if (s) s->refcount++;
 }

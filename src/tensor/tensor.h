@@ -38,6 +38,10 @@ size_t dtype_size(DType dt);
 /* Storage: storage_new returns NULL on allocation failure; the new storage
  * has refcount 1 and zeroed bytes. */
 Storage *storage_new(size_t nbytes);
+/* Wraps a malloc'd buffer (ownership moves to the storage, which frees it
+ * with free()). Returns NULL on allocation failure; data is then still the
+ * caller's. */
+Storage *storage_adopt(void *data, size_t nbytes);
 void storage_retain(Storage *s);
 void storage_release(Storage *s);
 

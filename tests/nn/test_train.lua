@@ -250,6 +250,27 @@ print("returned", #h.loss, m:evaluate(X:narrow(1, 1, 100), y:narrow(1, 1, 100)).
   T.eq(code, 0, "exit status")
 end)
 
+T.test("a hand-written loop (forward, loss, backward, step) trains", function()
+  local X, y = blobs(256)
+  local model = nn.Sequential():add(nn.Dense(16, "tanh")):add(nn.Dense(3, "softmax"))
+  T.eq(#model.layers, 2)
+  local loss, opt = nn.CrossEntropyLoss(), optim.sgd { lr = 0.5, momentum = 0.9 }
+  local first, last
+  for epoch = 1, 30 do
+    local out = model:forward(X)
+    last = loss:forward(out, y)
+    first = first or last
+    model:backward(X, loss:backward(out, y))
+    opt:step(model)
+    assert(epoch)
+  end
+  T.ok(last < 0.5 * first, string.format("loss %.3f -> %.3f", first, last))
+  T.raises(function() loss:forward(model:forward(X), y:narrow(1, 1, 10)) end, { "vector of 256", "10" })
+  local bad = y:clone(); bad[1] = 9
+  T.raises(function() loss:backward(model:forward(X), bad) end, { "label 9", "1..3" })
+  T.raises(function() nn.CrossEntropyLoss { logits = true } end, { "unknown option 'logits'" })
+end)
+
 local dir = T.data_dir()
 if not dir then
   T.skip("MNIST 5,000-image subset passes 85%", "NNLAB_DATA is not set")
