@@ -30,6 +30,8 @@ echo "sgemm peak (numpy/OpenBLAS, $THREADS threads, 1536^3): $peak GFLOP/s"
 
 NNLAB_DATA=$DATA "$BIN" --threads $THREADS bench/nn_bench.lua "$EPOCHS" $RUNS >"$out/nnlab" 2>&1 || { cat "$out/nnlab"; exit 1; }
 $PY bench/nn_torch.py "$DATA" $THREADS "$EPOCHS" $RUNS >"$out/torch" 2>&1 || { cat "$out/torch"; exit 1; }
+# PyTorch's own threading is slow at batch 64; its single-thread time too, for fairness.
+$PY bench/nn_torch.py "$DATA" 1 "$EPOCHS" cifar:hidden:0.005 >"$out/torch1" 2>&1 || { cat "$out/torch1"; exit 1; }
 
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
 for r in $RUNS; do
@@ -41,4 +43,6 @@ for r in $RUNS; do
     "$ds" "$kind" "$tn" "$tt" "$(echo "$tn / $tt" | bc -l)" "$gf" "$(echo "100 * $gf / $peak" | bc -l)" "$EPOCHS" \
     "$(echo "$a" | field accuracy)" "$(echo "$b" | field accuracy)"
 done
+tn=$(grep "^nnlab cifar hidden " "$out/nnlab" | field epoch_seconds); t1=$(field epoch_seconds <"$out/torch1")
+printf 'cifar  hidden epoch: nnlab %6.2fs  PyTorch on 1 thread %6.2fs  ratio %.2f\n' "$tn" "$t1" "$(echo "$tn / $t1" | bc -l)"
 echo "peak resident memory (VmHWM) for all three runs: nnlab $(field nnlab_peak_rss_mb <"$out/nnlab") MB, PyTorch $(grep rss_mb "$out/torch" | tail -1 | field rss_mb) MB"

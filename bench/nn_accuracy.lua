@@ -1,18 +1,11 @@
 -- nn_accuracy.lua — trains the course's four reference models (SGD with
 -- momentum 0.9, batch 64, 10 epochs, inputs /255) and prints their test
--- accuracy beside the PyTorch figures. Takes minutes: run by hand,
---   NNLAB_DATA=/path/to/data nnlab bench/nn_accuracy.lua [mnist|cifar]
+-- accuracy beside the PyTorch figures. Takes about a minute; not part of
+-- `make bench` (bench_nn.sh times a few epochs instead). Run by hand:
+--   NNLAB_DATA=/path/to/data nnlab [--seed N] bench/nn_accuracy.lua [mnist|cifar]
 local which = arg and arg[1]
 
 local function load(name)
-  local npy = os.getenv("NNLAB_NN_NPY") -- a folder of <name>_{train,test}_{X,y}.npy
-  if npy then
-    local function ds(part)
-      return { X = tensor.load(npy .. "/" .. name .. "_" .. part .. "_X.npy"),
-               y = tensor.load(npy .. "/" .. name .. "_" .. part .. "_y.npy") }
-    end
-    return ds("train"), ds("test")
-  end
   if name == "mnist" then return data.mnist() end
   return data.cifar10()
 end
@@ -29,10 +22,9 @@ for _, r in ipairs(runs) do
     layers[#layers + 1] = nn.Dense(10, "softmax")
     local model = nn.Sequential(layers)
     model:compile { optimizer = optim.sgd { lr = r[3], momentum = 0.9 }, loss = "cross_entropy" }
-    local t0 = os.clock()
     model:fit(train.X, train.y, { epochs = 10, batch_size = 64, verbose = 0 })
     local acc = model:evaluate(test.X, test.y).accuracy * 100
-    print(string.format("%-6s %-7s lr %-6g test accuracy %5.1f%%  (PyTorch %4.1f%%, diff %+.1f)  cpu %.0fs",
-      r[1], r[2], r[3], acc, r[4], acc - r[4], os.clock() - t0))
+    print(string.format("%-6s %-7s lr %-6g test accuracy %5.1f%%  (PyTorch %4.1f%%, diff %+.1f)",
+      r[1], r[2], r[3], acc, r[4], acc - r[4]))
   end
 end

@@ -2,8 +2,8 @@
 (Flatten -> [Dense(64, relu)] -> Dense(10) with cross-entropy, SGD momentum
 0.9, batch 64, inputs /255) on the CPU and prints one line per run:
   torch <dataset> <model> epoch_seconds=<best epoch> accuracy=<test> rss_mb=<peak>
-Usage: nn_torch.py DATA_DIR THREADS EPOCHS dataset:model:lr ..."""
-import gzip, sys, tarfile, time
+Usage: nn_torch.py DATA_DIR THREADS EPOCHS dataset:model:lr ...  (NN_TORCH_SEED, default 42)"""
+import gzip, os, sys, tarfile, time
 import numpy as np
 import torch
 
@@ -37,7 +37,7 @@ def peak_rss_mb():
 def main():
     data, threads, epochs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     torch.set_num_threads(threads)
-    torch.manual_seed(42)
+    torch.manual_seed(int(os.environ.get("NN_TORCH_SEED", "42")))
     for spec in sys.argv[4:]:
         name, kind, lr = spec.split(":")
         X, y, Xt, yt = load(data, name)
@@ -53,15 +53,18 @@ def main():
         for _ in range(epochs):
             t0 = time.perf_counter()
             perm = torch.randperm(len(X))
+            total = 0.0
             for i in range(0, len(X), 64):
                 b = perm[i:i + 64]
                 opt.zero_grad()
-                loss_fn(model(X[b]), y[b]).backward()
+                loss = loss_fn(model(X[b]), y[b])
+                loss.backward()
                 opt.step()
+                total += loss.item() * len(b)
             times.append(time.perf_counter() - t0)
         with torch.no_grad():
             acc = (model(Xt).argmax(1) == yt).float().mean().item()
-        print("torch %s %s epoch_seconds=%.3f accuracy=%.4f rss_mb=%.0f"
-              % (name, kind, min(times), acc, peak_rss_mb()), flush=True)
+        print("torch %s %s epoch_seconds=%.3f accuracy=%.4f last_loss=%.4f rss_mb=%.0f"
+              % (name, kind, min(times), acc, total / len(X), peak_rss_mb()), flush=True)
 
 main()

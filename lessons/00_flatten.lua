@@ -94,7 +94,7 @@ lesson.expect("CIFAR-10 train images", ctrain.X:shape(), {50000, 32, 32, 3})
 local flat_cifar = ctrain.X:reshape(ctrain.X:size(1), -1)
 print("flattened:", table.concat(flat_cifar:shape(), " x "))
 print("pixel (5, 7), green =", ctrain.X[1]:get(5, 7, 2),
-      "  flat[1][104] =", flat_cifar[1][((5 - 1) * 32 + (7 - 1)) * 3 + 2])
+      "  flat[1][404] =", flat_cifar[1][((5 - 1) * 32 + (7 - 1)) * 3 + 2])
 lesson.expect("a flattened CIFAR-10 image", flat_cifar:size(2), 3072)
 lesson.expect("channel order in the vector", flat_cifar[1][((5 - 1) * 32 + (7 - 1)) * 3 + 2],
               ctrain.X[1]:get(5, 7, 2))

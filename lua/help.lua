@@ -29,6 +29,10 @@ session goes on; Ctrl-C stops a running computation or `fit` and returns to
 the prompt; Ctrl-C at the prompt clears the line; Ctrl-D leaves.
 > nnlab.repl()
 
+@ nnlab.clock() -> number
+Seconds from a monotonic clock, for timing a step of a script.
+> local t0 = nnlab.clock(); model:fit(X, y); print(nnlab.clock() - t0)
+
 # help | Help
 `help` prints the documentation kept in lua/help.lua; docs/api.md is made
 from the same text.
@@ -639,20 +643,23 @@ The fraction of examples whose prediction equals y; pred is class indices or
 an N x K score matrix (its argmax is taken).
 > metrics.accuracy(model:predict(test.X), test.y)
 
-@ metrics.confusion(y_true, y_pred, classes) -> Confusion
+@ metrics.confusion(y_true, y_pred [, classes]) -> Confusion
 A confusion matrix: counts[i][j] is how many examples of class i were
-predicted as j.
+predicted as j. classes is the list of class names (K = #classes) or the
+number K; without it K is the largest label seen.
 > cm = metrics.confusion(test.y, pred, test.classes); print(cm)
 
-@ metrics.report(y_true, y_pred, classes) -> string
-Per-class precision, recall, F1 and support, as scikit-learn's
-classification_report.
+@ metrics.report(y_true, y_pred [, classes] [, {digits=2}]) -> string
+Per-class precision, recall, F1 and support, then accuracy, macro and
+weighted averages, laid out as scikit-learn's classification_report. The
+text is returned, not printed.
 > print(metrics.report(test.y, pred, test.classes))
 
 @ Confusion
 A confusion matrix. cm.counts is K x K int32, rows the true class, columns
-the predicted one; tostring(cm) is the course's table with class names,
-recall % per row, precision % per column and the overall accuracy.
+the predicted one; cm.k is K and cm.classes the names. tostring(cm) is the
+course's table: class names on rows and columns, recall % per row, precision
+% per column and the overall accuracy.
 > cm.counts
 
 @ Confusion:accuracy() -> number
@@ -674,6 +681,10 @@ Per class: 2 * precision * recall / (precision + recall).
 @ Confusion:most_confused(n) -> list
 The n largest off-diagonal cells as {true=, pred=, count=}, largest first.
 > cm:most_confused(3)
+
+@ Confusion:support() -> table
+Per class: how many examples of that class there are (the row sums).
+> cm:support()
 
 # plot | Plots
 Plots drawn by gnuplot: in a window, or as numbered png/svg files under

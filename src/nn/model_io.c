@@ -129,7 +129,7 @@ static int parse(const unsigned char *data, size_t len, ModelDesc *d, const char
         get(&c, &l->offset, 4) || get(&c, &l->p, 4) || get(&c, &l->n_in, 8))
       goto truncated;
     if (kind >= L_NKINDS || act >= ACT_N || l->units < 0 || l->n_in < 0 ||
-        l->n_in > ((int64_t)1 << 31) || l->units > ((int64_t)1 << 31))
+        l->n_in > ((int64_t)1 << 31) || l->units > ((int64_t)1 << 24))
       goto corrupt;
     l->kind = (int)kind;
     l->act = (int)act;

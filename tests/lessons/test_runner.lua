@@ -64,6 +64,12 @@ T.test("terminal prose: headings underlined, paragraphs wrapped, markers removed
     "wide terminal (capped at 100 columns)")
 end)
 
+T.test("running a lesson says where each plot went", function()
+  local out, code = nnlab("--lang en " .. FIX .. "plots.lua", "FIXTURE_OUT=" .. T.tmpdir())
+  T.eq(code, 0, "exit status:\n" .. out)
+  has(out, "[plot: " .. T.tmpdir() .. "/01_square.png]\ndrew ")
+end)
+
 T.test("an error reports the lesson's own line number", function()
   local out, code = nnlab(FIX .. "error_line.lua")
   T.eq(code, 1, "exit status")
