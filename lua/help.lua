@@ -616,8 +616,8 @@ The gradient of the loss for output.
 Update rules for the parameters of a model.
 
 @ optim.sgd{lr, momentum=0, nesterov=false, weight_decay=0} -> Optimizer
-Stochastic gradient descent: `v = momentum*v - lr*(dW + weight_decay*W)`,
-then `W = W + v` (with nesterov: `W = W + momentum*v - lr*(dW + weight_decay*W)`).
+Stochastic gradient descent, with PyTorch's update rule: `g = dW + weight_decay*W`,
+`v = momentum*v + g`, then `W = W - lr*v` (with nesterov: `W = W - lr*(g + momentum*v)`).
 > optim.sgd{lr = 0.01, momentum = 0.9}
 
 @ optim.adam{lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8} -> Optimizer
@@ -687,47 +687,70 @@ Per class: how many examples of that class there are (the row sums).
 > cm:support()
 
 # plot | Plots
-Plots drawn by gnuplot: in a window, or as numbered png/svg files under
-out/<script>/ with the .gp script and data beside each, or in the terminal.
+Plots drawn by gnuplot: in a window, as numbered png/svg files under
+out/<script>/ with the .gp script and its data beside each (to draw it
+again), in the terminal (dumb), or nowhere (none). Each plot function returns
+the image file it wrote, or nil when nothing was written.
 
-@ plot.history(hist)
-Loss and accuracy per epoch, training and validation, from fit's history.
+@ plot.history(hist [, {title=}])
+Loss (left) and accuracy (right) per epoch, training and validation, from
+the history that fit returns.
 > plot.history(hist)
 
-@ plot.image(t)
-A 2-D tensor as a heatmap, or H x W x 3 as a colour image.
+@ plot.image(t [, {title=, colorbox=, palette="grey"|"diverging"}])
+A 2-D tensor as a heatmap (uint8 on a fixed 0..255 grey scale, other dtypes
+on their own range with a colour box), or H x W x 3 as a colour image (uint8
+as it is, other dtypes min-max scaled).
 > plot.image(train.X[1])
 
-@ plot.weights(W, {shape=, labels=, cols=, smooth=false})
-One tile per output unit of W (inputs x units), each reshaped to `shape`
-({28,28} or {32,32,3}): a diverging palette centred on 0 for grey weights,
-min-max scaled colour for RGB.
+@ plot.weights(W, {shape=, labels=, cols=, smooth=false, title=})
+One tile per column of W (inputs x units), each reshaped to `shape` ({28,28}
+or {32,32,3}): the per-class templates of a linear classifier, or the hidden
+neurons. Grey tiles share a diverging palette centred on 0 (blue negative,
+white 0, red positive); RGB tiles are min-max scaled one by one.
+smooth=true (or a sigma in pixels) blurs each tile with a Gaussian first.
 > plot.weights(model.layers[2].W, {shape = {28, 28}, labels = train.classes})
 
-@ plot.grid(X, {labels=, cols=})
-Example images in a grid with captions.
-> plot.grid(train.X:narrow(1, 1, 16), {cols = 8})
+@ plot.grid(X, {labels=, cols=, title=, classes=})
+Example images in a grid with captions: labels is a list of names, or an
+int32 tensor of class indices together with classes=.
+> plot.grid(train.X:narrow(1, 1, 16), {labels = train.y:narrow(1, 1, 16), classes = train.classes, cols = 8})
 
-@ plot.confusion(cm)
-A confusion matrix as a heatmap with the counts written in the cells.
+@ plot.confusion(cm [, {title=}])
+A confusion matrix as a white-to-blue heatmap with the count written in
+every cell, true classes down and predicted across.
 > plot.confusion(cm)
 
-@ plot.mistakes(X, y_true, y_pred, classes, {n=})
-Misclassified examples captioned "true -> predicted".
-> plot.mistakes(test.X, test.y, pred, test.classes, {n = 16})
+@ plot.mistakes(X, y_true, y_pred, classes [, {n=16, cols=, title=}])
+The first n examples whose prediction is wrong, captioned "true -> predicted";
+y_pred may be an N x K score matrix. Draws nothing (returns nil) when there
+is no mistake.
+> plot.mistakes(test.X, test.y, model:predict(test.X), test.classes, {n = 16})
 
-@ plot.lines(series, opts)
-Line plot of one or more series of numbers.
-> plot.lines({train = hist.loss}, {title = "loss"})
+@ plot.lines(series [, {title=, xlabel=, ylabel=, ymin=, ymax=, x0=1}])
+Line plot of one or more series: a list of numbers, a list of {name,
+values}, or a table name -> values.
+> plot.lines({train = hist.loss, validation = hist.val_loss}, {title = "loss"})
 
-@ plot.gnuplot(commands)
-Sends gnuplot commands as they are, for anything else.
+@ plot.gnuplot(commands [, {width=, height=, title=}])
+Gnuplot commands as they are (a string or a list of lines), drawn in the
+current output mode; a gnuplot error becomes a Lua error with gnuplot's
+message.
 > plot.gnuplot("plot sin(x)")
 
-@ plot.output(mode [, dir])
-Where plots go: "window", "png", "svg", "dumb" or "none", and the folder for
-files.
+@ plot.output([mode [, dir]]) -> mode, dir
+Sets where plots go: "window", "png", "svg", "dumb" or "none", and the
+folder for files; the numbering starts again at 01. Without arguments it only
+reports the current choice.
 > plot.output("png", "out/mine")
+
+@ plot.files() -> list
+The image files written since the last plot.output, as {path=, title=}.
+> plot.files()[1].path
+
+@ plot.close()
+Closes the gnuplot behind window mode (windows already drawn stay open).
+> plot.close()
 
 # lesson | Lessons
 A lesson is a Lua script whose "---" lines are Markdown prose ("---es" and
@@ -907,10 +930,9 @@ local function samples()
       end)
     end
     if type(G.data) == "table" then
-      try("Dataset", function()
-        local ds = { X = G.tensor.zeros({ 4, 2, 2 }, "uint8"), y = G.tensor.new({ 1, 2, 1, 2 }, "int32"),
+      try("Dataset", function() -- data.dataset draws nothing from the seeded generator
+        return G.data.dataset { X = G.tensor.zeros({ 2, 2 }, "uint8"), y = G.tensor.new({ 1, 2 }, "int32"),
           classes = { "a", "b" }, name = "tiny" }
-        return G.data.subset(ds, 2, 1)
       end)
     end
   end

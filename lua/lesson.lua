@@ -266,7 +266,7 @@ end
 local function setup_plots(path, opts)
   if type(plot) ~= "table" or type(plot.output) ~= "function" then return end
   if opts.render then plot.output("png", out_dir(path, opts))
-  elseif opts.check then plot.output(opts.plot or "none", out_dir(path, opts))
+  elseif opts.check then plot.output(opts.plot or os.getenv("NNLAB_PLOT") or "none", out_dir(path, opts))
   end
 end
 

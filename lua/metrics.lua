@@ -46,7 +46,7 @@ local function confusion_tostring(cm)
   local corner = string.format("accuracy %.1f%%", 100 * cm:accuracy())
   -- each column: one space, then max(counts, "100.0", the name cut to fit)
   local room = math.floor((WIDTH - namew - 1 - #corner) / k) - 1
-  local cellw = math.max(widest, 5, math.min(longest, room, 10))
+  local cellw = math.max(widest, 6, math.min(longest, room, 10)) -- "100.0%" fits
   local lines = {}
   local head = { pad_right("true\\pred", namew) }
   for j = 1, k do head[#head + 1] = pad_left(clip(names[j], cellw), cellw) end

@@ -258,7 +258,7 @@ local function mosaic_plot(spec)
           s[#s + 1] = DIVERGING
           s[#s + 1] = string.format("set cbrange [%s:%s]", num(-lim), num(lim))
         else
-          s[#s + 1] = "set palette grey"
+          s[#s + 1] = "set palette grey gamma 1" -- pixel brightness = value
           if spec.cbrange then s[#s + 1] = string.format("set cbrange [%s:%s]", num(spec.cbrange[1]), num(spec.cbrange[2])) end
         end
         if colorbox then
@@ -476,7 +476,7 @@ function M.confusion(cm, opts)
       C.mosaic(st.dir .. "/" .. file, counts, { who = who, layout = "single", h = K, w = K, c = 1 })
     end,
     body = function()
-      local W, H, marg = margins(side + 30, 100, side + 30, 45, K * cell, K * cell)
+      local W, H, marg = margins(side + 30, 100, math.floor(side * 0.75) + 40, 45, K * cell, K * cell)
       local s = { "unset key", marg, "set title " .. q(title) .. " noenhanced" }
       s[#s + 1] = string.format("set xrange [-0.5:%d.5]\nset yrange [%d.5:-0.5]", K - 1, K - 1)
       local xt, yt = {}, {}
@@ -490,7 +490,7 @@ function M.confusion(cm, opts)
       s[#s + 1] = "set palette defined (0 '#ffffff', 1 '#c6dbef', 2 '#4292c6', 3 '#08306b')"
       s[#s + 1] = string.format("set cbrange [0:%d]", math.max(top, 1))
       s[#s + 1] = string.format("set colorbox user origin screen %.6f,%.6f size screen %.6f,%.6f",
-        (side + 30 + K * cell + 15) / W, (side + 30) / H, 14 / W, K * cell / H)
+        (side + 30 + K * cell + 15) / W, (math.floor(side * 0.75) + 40) / H, 14 / W, K * cell / H)
       local fs = K <= 10 and 10 or math.max(5, math.floor(cell / 5))
       for i = 1, K do
         for j = 1, K do

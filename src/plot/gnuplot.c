@@ -210,9 +210,22 @@ static int write_all(int fd, const char *s, size_t n) {
   return 0;
 }
 
+/* gnuplot reports an error as "line N: message" (after the offending line
+ * and a caret); warnings say "warning:" after the position. */
+static int has_error(const char *s) {
+  for (const char *p = strstr(s, "line "); p; p = strstr(p + 1, "line ")) {
+    const char *q = p + 5;
+    if (*q < '0' || *q > '9') continue;
+    while (*q >= '0' && *q <= '9') q++;
+    if (q[0] == ':' && q[1] == ' ' && strncmp(q + 2, "warning:", 8) != 0) return 1;
+  }
+  return 0;
+}
+
 /* After the script, gnuplot prints the marker to stderr (print's default);
- * everything before it on stderr is warnings, shown as they are. If stderr
- * closes first, gnuplot stopped at an error. */
+ * what comes before it on stderr is an error message (gnuplot reading a
+ * pipe reports the error and goes on with the next line) or warnings, shown
+ * as they are. If stderr closes first, gnuplot has stopped. */
 int gnuplot_session_send(GnuplotSession *g, const char *script, size_t len, char *err) {
   static const char sync[] = "\nprint \"" SYNC_MARK "\"\n";
   Buf eb = {0};
@@ -232,13 +245,18 @@ int gnuplot_session_send(GnuplotSession *g, const char *script, size_t len, char
     buf_add(&eb, chunk, (size_t)r);
     char *m = eb.p ? strstr(eb.p, SYNC_MARK "\n") : NULL;
     if (m) {
-      if (m > eb.p) fwrite(eb.p, 1, (size_t)(m - eb.p), stderr);
+      *m = 0, eb.n = (size_t)(m - eb.p);
       break;
     }
   }
   if (failed) {
     gnuplot_session_close(g);
     set_message(err, "gnuplot stopped", &eb);
+  } else if (eb.n && has_error(eb.p)) {
+    set_message(err, "gnuplot failed", &eb);
+    failed = 1;
+  } else if (eb.n) {
+    fwrite(eb.p, 1, eb.n, stderr); /* warnings */
   }
   free(eb.p);
   return failed ? -1 : 0;

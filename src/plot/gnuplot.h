@@ -34,9 +34,10 @@ typedef struct GnuplotSession {
 
 /* Starts `exe -persist` (windows stay open after nnlab exits). */
 int gnuplot_session_open(GnuplotSession *g, const char *exe, char *err);
-/* Sends script and waits until gnuplot has read and run all of it. On a
- * gnuplot error the process has exited (it reads a pipe, not a terminal):
- * the session is closed and err holds the message. */
+/* Sends script and waits until gnuplot has read and run all of it. A
+ * gnuplot error message makes it fail with that message (the process goes
+ * on); when gnuplot has exited or died the session is closed (pid 0) and
+ * the next send starts a new one. */
 int gnuplot_session_send(GnuplotSession *g, const char *script, size_t len, char *err);
 /* Closes stdin and reaps the process; safe to call twice. */
 void gnuplot_session_close(GnuplotSession *g);

@@ -20,7 +20,7 @@ T.test("help finds every module function by identity", function()
   local n = 0
   for _, m in ipairs(MODULES) do
     for k, f in pairs(_G[m]) do
-      if type(f) == "function" then
+      if type(f) == "function" and not k:match("^_") then -- "_name" is private
         n = n + 1
         local text = help.text(f)
         T.ok(not text:find("^help:"), m .. "." .. k .. ": " .. text)
@@ -35,7 +35,7 @@ T.test("help finds every method of the nnlab.* metatables by identity", function
     if type(name) == "string" and name:match("^nnlab%.") and type(mt) == "table"
       and type(rawget(mt, "__index")) == "table" then
       for k, f in pairs(mt.__index) do
-        if type(f) == "function" and not k:match("^__") then
+        if type(f) == "function" and not k:match("^_") then
           T.ok(not help.text(f):find("^help:"), name .. ":" .. k)
         end
       end
@@ -45,16 +45,18 @@ end)
 
 T.test("missing() reports an undocumented module function and userdata method", function()
   tensor.undocumented_probe = function() end
+  tensor._private_probe = function() end
   local reg = debug.getregistry()
   reg["nnlab.ProbeType"] = { __name = "nnlab.ProbeType", __index = { probe_method = function() end } }
   local ok, missing = pcall(help.missing)
-  tensor.undocumented_probe = nil
+  tensor.undocumented_probe, tensor._private_probe = nil, nil
   reg["nnlab.ProbeType"] = nil
   T.ok(ok, tostring(missing))
   local set = {}
   for _, n in ipairs(missing) do set[n] = true end
   T.ok(set["tensor.undocumented_probe"], "module function not reported")
   T.ok(set["ProbeType:probe_method"], "metatable method not reported")
+  T.ok(not set["tensor._private_probe"], "a private (_name) function was reported")
 end)
 
 T.test("methods behind a C-style __index function are found through its upvalues", function()
@@ -113,6 +115,16 @@ T.test("documented methods exist on their objects", function()
   end
   T.eq(table.concat(stale, ", "), "", "documented but absent")
   T.ok(checked > 0 or not has(tensor.zeros), "no object to check")
+end)
+
+T.test("looking up help leaves the seeded generator alone", function()
+  tensor.seed(5)
+  local a = tensor.rand(4):totable()
+  tensor.seed(5)
+  help.missing()
+  help.text(tensor.zeros)
+  local b = tensor.rand(4):totable()
+  for i = 1, 4 do T.eq(b[i], a[i], "draw " .. i) end
 end)
 
 T.test("help by name prints signature, description and example", function()
