@@ -25,10 +25,11 @@ while IFS= read -r f; do
     *.sh)  cmd=(bash "$f") ;;
     *.py)  cmd=("$PY" "$f") ;;
   esac
-  start=$(date +%s.%N)
+  start=$(date +%s%N)
   timeout 600 "${cmd[@]}" </dev/null >"$log/out" 2>&1
   rc=$?
-  secs=$(echo "$(date +%s.%N) - $start" | bc 2>/dev/null || echo "?")
+  ms=$(( ($(date +%s%N) - start) / 1000000 ))
+  secs=$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))
   p=$(grep -c '^ok ' "$log/out"); q=$(grep -c '^not ok ' "$log/out"); k=$(grep -c '^skip ' "$log/out")
   if [ "$rc" -ne 0 ] && [ "$q" -eq 0 ]; then
     q=1; echo "not ok - $f exited with status $rc" >>"$log/out"
