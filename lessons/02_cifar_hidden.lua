@@ -57,14 +57,15 @@ plot.confusion(linear_cm)
 
 ---es ### Las 10 plantillas en color
 ---en ### The 10 colour templates
----es Cada columna de `W` (3072×10) es una imagen de 32×32×3: la "foto media"
----es que el modelo busca para cada clase. Se adivinan fondos azules para
----es aviones y barcos, verdes para ciervos y ranas, y la silueta borrosa de
----es un coche o un caballo.
----en Each column of `W` (3072×10) is a 32×32×3 image: the "average photo"
----en the model looks for in each class. You can make out blue backgrounds
----en for airplanes and ships, green ones for deer and frogs, and the blurred
----en outline of a car or a horse.
+---es Cada columna de `W` (3072×10) es una imagen de 32×32×3: la "foto" que
+---es el modelo busca para cada clase. Tienen mucho ruido (cada píxel se
+---es aprende por separado), pero se adivinan formas: el centro verde de la
+---es rana, la mancha rojiza del coche y del caballo, el azul de abajo en el
+---es barco.
+---en Each column of `W` (3072×10) is a 32×32×3 image: the "photo" the model
+---en looks for in each class. They are noisy (each pixel is learned on its
+---en own), but shapes show through: the green centre of frog, the reddish
+---en blob of automobile and horse, the blue at the bottom of ship.
 local W = linear.layers[3].W
 print("W:", table.concat(W:shape(), " x "), "->", table.concat(W:reshape(32, 32, 3, 10):shape(), " x "))
 plot.weights(W, {shape = {32, 32, 3}, labels = train.classes, cols = 5})
@@ -86,7 +87,7 @@ local model = nn.Sequential{
   nn.Dense(10, "softmax"),
 }
 model:compile{
-  optimizer = optim.sgd{lr = 0.003, momentum = 0.9},
+  optimizer = optim.sgd{lr = 0.002, momentum = 0.9},
   loss = "cross_entropy",
   metrics = {"accuracy"},
 }

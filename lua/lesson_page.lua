@@ -176,6 +176,7 @@ local function markdown(s, info, image_ref)
       local any = false
       for _, l in ipairs(b.lines) do
         if l.lang == nil or l.lang == info.lang then
+          if any and out[#out]:match("^#+%s") and l.text ~= "" then out[#out + 1] = "" end
           out[#out + 1] = l.text
           any = true
         end

@@ -67,7 +67,7 @@ end
 -- numbering starts again at 01. Without arguments it only reports.
 function M.output(mode, dir)
   if mode == nil and dir == nil then
-    if not st.mode then M.output(options().plot or os.getenv("NNLAB_PLOT") or "auto") end
+    M._current()
     return st.mode, st.dir
   end
   check_mode(mode, "plot.output")
@@ -96,6 +96,7 @@ local function current()
   end
   return st.mode
 end
+M._current = current
 
 -- gnuplot's string quoting: single quotes, a quote doubled.
 local function q(s) return "'" .. tostring(s):gsub("'", "''") .. "'" end

@@ -148,7 +148,7 @@ T.test("--render page.md: prose, code fences, outputs, image links that exist", 
   T.eq(code, 0, "exit status:\n" .. out)
   local md = read(dir .. "/page.md")
   T.ok(md, "page written")
-  has(md, "# Plots beside the page\nA step that draws", "prose")
+  has(md, "# Plots beside the page\n\nA step that draws", "prose")
   hasnt(md, "Un paso que dibuja", "the other language")
   has(md, "```lua\n-- A 4x4 red PNG kept beside this file", "code fence")
   hasnt(md, "#!/usr/bin/env", "shebang line")
