@@ -37,15 +37,10 @@ static int parse_int(const char *s, long lo, long hi, long *out) {
   return 0;
 }
 
-int main(int argc, char **argv) {
-  HostOptions o;
+/* Fills o from argv; returns -1 to go on and run, or an exit status. */
+static int parse_args(HostOptions *o_, int argc, char **argv) {
+  HostOptions o = *o_;
   int i;
-  memset(&o, 0, sizeof o);
-  o.seed = 42;
-  o.progname = argv[0];
-  o.exec = calloc((size_t)argc + 1, sizeof *o.exec);
-  o.scripts = calloc((size_t)argc + 1, sizeof *o.scripts);
-  if (!o.exec || !o.scripts) return 1;
   for (i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -90,8 +85,21 @@ int main(int argc, char **argv) {
   }
   o.args = (const char **)argv + i;
   o.nargs = argc - i;
-  i = host_run(&o);
+  *o_ = o;
+  return -1;
+}
+
+int main(int argc, char **argv) {
+  HostOptions o;
+  int status;
+  memset(&o, 0, sizeof o);
+  o.seed = 42;
+  o.progname = argv[0];
+  o.exec = calloc((size_t)argc + 1, sizeof *o.exec);
+  o.scripts = calloc((size_t)argc + 1, sizeof *o.scripts);
+  if (!o.exec || !o.scripts) status = 1;
+  else if ((status = parse_args(&o, argc, argv)) < 0) status = host_run(&o);
   free(o.exec);
   free(o.scripts);
-  return i;
+  return status;
 }
