@@ -21,7 +21,8 @@ if lesson.quick then
   train = data.subset(train, 12000)
   test = data.subset(test, 2000)
 end
-print(train.name, "train:", train.X:size(1), "test:", test.X:size(1))
+print(train)
+print(test)
 
 ---es ## El modelo
 ---en ## The model

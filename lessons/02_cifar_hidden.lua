@@ -14,8 +14,8 @@ if lesson.quick then
   train = data.subset(train, 10000)
   test = data.subset(test, 2000)
 end
-print(train.name, "train:", train.X:size(1), "test:", test.X:size(1))
-print("classes:", table.concat(train.classes, ", "))
+print(train)
+print(test)
 
 ---es ## 1. El clasificador lineal
 ---en ## 1. The linear classifier
