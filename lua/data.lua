@@ -184,6 +184,7 @@ end
 
 local function join(dir, sub)
   if sub == "" then return dir end
+  if dir == "" then return sub end
   return dir .. "/" .. sub
 end
 
