@@ -70,8 +70,15 @@ function methods.fit(self, X, y, opts)
   local o = {}
   for k, v in pairs(opts) do o[k] = v end
   for _, k in ipairs { "epochs", "batch_size" } do
-    if o[k] ~= nil and math.type(o[k]) ~= "integer" then
-      error(string.format("fit: %s must be an integer, got %s", k, tostring(o[k])), 2)
+    local v = o[k]
+    if v ~= nil then
+      -- 3.0 is accepted as 3; 2.5, "3" and 2^70 are not.
+      local i = math.type(v) and math.tointeger(v)
+      if not i then
+        error(string.format("fit: %s must be an integer, got %s", k,
+          type(v) == "number" and tostring(v) or type(v)), 2)
+      end
+      o[k] = i
     end
   end
   if o.validation_split ~= nil and type(o.validation_split) ~= "number" then

@@ -82,7 +82,7 @@ int tar_each(const char *path, TarVisit visit, void *ctx, char *err) {
       goto fail;
     }
     int64_t size = parse_size(h + 124, 12);
-    if (size < 0) {
+    if (size < 0 || size > INT64_MAX - 511) { /* the padding below must not overflow */
       snprintf(err, DATA_ERRLEN, "tar: %s: corrupt header (bad size field)", path);
       goto fail;
     }

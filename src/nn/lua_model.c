@@ -113,14 +113,7 @@ static Tensor *check_labels(lua_State *L, int yidx, int64_t N, int64_t K, const 
     luaL_error(L, "%s: y must be a vector of class indices 1..%d, got shape %s", who, (int)K, tensor_shape_str(y, a, sizeof a));
   if (y->shape[0] != N)
     luaL_error(L, "%s: X has %d samples but y has %d labels", who, (int)N, (int)y->shape[0]);
-  if (y->dtype != DT_INT32 || !tensor_is_contiguous(y)) {
-    y = lt_push_copy(L, y, DT_INT32, who);
-    lua_replace(L, yidx);
-  }
-  int64_t bad = labels_check(tensor_i32(y), N, K);
-  if (bad >= 0)
-    luaL_error(L, "%s: label %d (at position %d) is outside 1..%d", who, (int)tensor_i32(y)[bad], (int)bad + 1, (int)K);
-  return y;
+  return nn_labels(L, yidx, K, who);
 }
 
 static void raise_err(lua_State *L, const char *who, const char *err) { luaL_error(L, "%s: %s", who, err); }
@@ -262,15 +255,20 @@ static int l_model_fit(lua_State *L) {
   Tensor *X = check_input(L, 1, 2, "fit");
   int64_t N = X->shape[0], K = m->feat[m->n];
   Tensor *y = check_labels(L, 3, N, K, "fit");
-  int epochs = (int)int_field(L, 4, "epochs", 1), verbose = (int)int_field(L, 4, "verbose", 1);
+  int64_t epochs64 = int_field(L, 4, "epochs", 1);
+  int verbose = (int)int_field(L, 4, "verbose", 1);
   int64_t batch = int_field(L, 4, "batch_size", 32);
   lua_getfield(L, 4, "validation_split");
   double split = lua_isnil(L, -1) ? 0.0 : luaL_checknumber(L, -1);
   lua_getfield(L, 4, "shuffle");
   int shuffle = lua_isnil(L, -1) ? 1 : lua_toboolean(L, -1);
   lua_pop(L, 2);
-  if (epochs < 0) return luaL_error(L, "fit: epochs must be >= 0, got %d", epochs);
-  if (batch < 1) return luaL_error(L, "fit: batch_size must be >= 1, got %d", (int)batch);
+  /* Checked as 64-bit before narrowing: 2^32 epochs must not become 0. */
+  if (epochs64 < 0) return luaL_error(L, "fit: epochs must be >= 0, got %I", (lua_Integer)epochs64);
+  if (epochs64 > INT32_MAX)
+    return luaL_error(L, "fit: epochs must be at most %d, got %I", INT32_MAX, (lua_Integer)epochs64);
+  int epochs = (int)epochs64;
+  if (batch < 1) return luaL_error(L, "fit: batch_size must be >= 1, got %I", (lua_Integer)batch);
   if (!(split >= 0 && split < 1)) return luaL_error(L, "fit: validation_split must be in [0, 1), got %f", split);
   /* Keras: the validation rows are the last ones, taken before shuffling. */
   int64_t n_train = (int64_t)floor((double)N * (1.0 - split)), n_val = N - n_train;
@@ -358,7 +356,7 @@ static int l_model_evaluate(lua_State *L) {
   char err[NN_ERRLEN];
   lua_Integer batch = luaL_optinteger(L, 4, 256);
   if (u->loss == LOSS_NONE) return luaL_error(L, "evaluate: compile the model first (it names the loss)");
-  if (batch < 1) return luaL_error(L, "evaluate: batch_size must be >= 1, got %d", (int)batch);
+  if (batch < 1) return luaL_error(L, "evaluate: batch_size must be >= 1, got %I", (lua_Integer)batch);
   Tensor *X = check_input(L, 1, 2, "evaluate");
   Tensor *y = check_labels(L, 3, X->shape[0], m->feat[m->n], "evaluate");
   double loss, acc;
@@ -375,7 +373,7 @@ static int l_model_predict(lua_State *L) {
   Model *m = &check_model(L, 1)->m;
   char err[NN_ERRLEN];
   lua_Integer batch = luaL_optinteger(L, 3, 256);
-  if (batch < 1) return luaL_error(L, "predict: batch_size must be >= 1, got %d", (int)batch);
+  if (batch < 1) return luaL_error(L, "predict: batch_size must be >= 1, got %I", (lua_Integer)batch);
   Tensor *X = check_input(L, 1, 2, "predict");
   int64_t sh[2] = {X->shape[0], m->feat[m->n]};
   Tensor *out = lt_push_uninit(L, DT_FLOAT32, 2, sh, "predict");

@@ -62,7 +62,8 @@ static int l_nn_dense(lua_State *L) {
   lua_Integer units = luaL_checkinteger(L, 1);
   const char *act = luaL_optstring(L, 2, "linear");
   int a = activation_from_name(act);
-  if (units < 1 || units > (1 << 24)) return luaL_error(L, "nn.Dense: units must be a positive integer, got %d", (int)units);
+  if (units < 1 || units > (1 << 24))
+    return luaL_error(L, "nn.Dense: units must be an integer in 1..%d, got %I", 1 << 24, units);
   if (a < 0)
     return luaL_error(L, "nn.Dense: unknown activation '%s' (expected relu, sigmoid, tanh, softmax or linear)", act);
   Layer *l = nn_push_layer(L, L_DENSE);
@@ -279,11 +280,26 @@ static Tensor *check_labels(lua_State *L, int idx, int64_t B, int64_t K, const c
   char b[64];
   if (y->ndim != 1 || y->shape[0] != B)
     luaL_error(L, "%s: labels must be a vector of %d class indices, got %s", who, (int)B, tensor_shape_str(y, b, sizeof b));
+  return nn_labels(L, idx, K, who);
+}
+
+Tensor *nn_labels(lua_State *L, int idx, int64_t K, const char *who) {
+  Tensor *y = lt_check(L, idx);
+  int64_t n = y->shape[0];
+  /* Float labels are accepted when they are whole numbers; converting 1.5
+   * would silently train on class 1. */
+  if (y->dtype == DT_FLOAT32)
+    for (int64_t i = 0; i < n; i++) {
+      double v = tensor_get_flat(y, i);
+      if (v != floor(v) || fabs(v) > 2147483647.0)
+        luaL_error(L, "%s: expected whole class indices 1..%d, got label %f at position %d", who,
+                   (int)K, v, (int)i + 1);
+    }
   if (y->dtype != DT_INT32 || !tensor_is_contiguous(y)) {
     y = lt_push_copy(L, y, DT_INT32, who);
     lua_replace(L, idx);
   }
-  int64_t bad = labels_check(tensor_i32(y), B, K);
+  int64_t bad = labels_check(tensor_i32(y), n, K);
   if (bad >= 0)
     luaL_error(L, "%s: label %d (at position %d) is outside 1..%d", who, (int)tensor_i32(y)[bad],
                (int)bad + 1, (int)K);

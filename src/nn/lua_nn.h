@@ -18,6 +18,10 @@ Layer *nn_push_layer(lua_State *L, LayerKind kind);
 /* Gives the layer at idx its W, b, dW, db tensors for n_in inputs
  * (Glorot-uniform W, zero b). */
 void nn_layer_build(lua_State *L, int idx, int64_t n_in);
+/* The label vector at idx as contiguous int32 1..K (a converted copy replaces
+ * it on the stack when needed); float labels must be whole numbers. Lua error
+ * naming the bad label and its position otherwise. The caller checks the shape. */
+Tensor *nn_labels(lua_State *L, int idx, int64_t K, const char *who);
 Optim *nn_check_optim(lua_State *L, int idx);
 /* Pushes the optimizer's state tensors for parameter tensor at pidx
  * (created zero-filled, of n elements, on first use): pushes 2 values. */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -159,6 +160,15 @@ int model_load(const char *path, ModelDesc *d, unsigned char **out, char *err) {
   *out = NULL;
   if (!f) {
     snprintf(err, NN_ERRLEN, "nn.load: cannot open %s (%s)", path, strerror(errno));
+    return -1;
+  }
+  /* A folder opens fine on Linux but its "size" is meaningless: reject it
+   * before the length is trusted for an allocation. */
+  struct stat st = {0};
+  if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+    snprintf(err, NN_ERRLEN, "nn.load: expected a model file, got %s %s", path,
+             S_ISDIR(st.st_mode) ? "(a folder)" : "(not a regular file)");
+    fclose(f);
     return -1;
   }
   if (fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {

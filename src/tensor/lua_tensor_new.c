@@ -107,9 +107,16 @@ static int l_tensor_arange(lua_State *L) {
     step = luaL_optnumber(L, 3, 1);
   }
   if (step == 0 || step != step) luaL_error(L, "tensor.arange: expected a non-zero step, got %f", step);
+  if (!isfinite(a) || !isfinite(b) || !isfinite(step))
+    luaL_error(L, "tensor.arange: expected finite bounds and step, got %f, %f, %f", a, b, step);
   double cnt = ceil((b - a) / step);
   if (!(cnt > 0)) cnt = 0;
-  if (cnt > 1e12) luaL_error(L, "tensor.arange: too many values (%.0f)", cnt);
+  if (cnt > 1e12) {
+    /* lua_pushfstring knows no precision flags: format the count here. */
+    char num[64];
+    snprintf(num, sizeof num, "%.0f", cnt);
+    luaL_error(L, "tensor.arange: expected at most 10^12 values, got %s", num);
+  }
   int64_t n = (int64_t)cnt;
   Tensor *t = lt_push_uninit(L, DT_FLOAT32, 1, &n, "tensor.arange");
   float *p = tensor_f32(t);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const char *descr_of(DType dt) {
   return dt == DT_FLOAT32 ? "<f4" : dt == DT_UINT8 ? "|u1" : "<i4";
@@ -79,6 +80,12 @@ int npy_read(const char *path, Tensor *t, char *err) {
   if (!f) {
     snprintf(err, TENSOR_ERRLEN, "load: cannot open %s: %s", path, strerror(errno));
     return -1;
+  }
+  struct stat st = {0};
+  if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+    snprintf(err, TENSOR_ERRLEN, "load: %s: expected a .npy file, got %s", path,
+             S_ISDIR(st.st_mode) ? "a folder" : "something that is not a regular file");
+    goto done;
   }
   size_t got = fread(pre, 1, 10, f);
   if (got < 10 || memcmp(pre, "\x93NUMPY", 6) != 0) {
@@ -152,6 +159,21 @@ int npy_read(const char *path, Tensor *t, char *err) {
     }
     shape[ndim++] = s;
     v = end;
+  }
+  /* Compare the header's claim with the bytes actually left before
+   * allocating: a corrupt shape must not ask for gigabytes. */
+  int64_t want = (int64_t)dtype_size(dt), left = (int64_t)st.st_size - (int64_t)ftell(f);
+  int huge = 0;
+  for (int i = 0; i < ndim; i++) {
+    if (shape[i] && want > INT64_MAX / 8 / shape[i]) huge = 1;
+    else want *= shape[i];
+  }
+  if (huge || want > left) {
+    char sb[96], need[32];
+    snprintf(need, sizeof need, huge ? "more than 2^60" : "%lld", (long long)want);
+    snprintf(err, TENSOR_ERRLEN, "load: %s: truncated data (read %lld of %s bytes for a %s %s array)",
+             path, (long long)left, need, shape_str(ndim, shape, sb, sizeof sb), descr);
+    goto done;
   }
   if (tensor_init(t, dt, ndim, shape, err)) goto done;
   size_t nbytes = (size_t)tensor_numel(t) * dtype_size(dt);

@@ -149,9 +149,10 @@ char *tensor_format(const Tensor *t) {
   int64_t numel = tensor_numel(t);
   f.t = t;
   f.summarise = numel > THRESHOLD;
-  for (int d = t->ndim - 1, st = 1; d >= 0; d--) {
+  int64_t st = 1;
+  for (int d = t->ndim - 1; d >= 0; d--) {
     f.strides[d] = st;
-    st *= (int)t->shape[d];
+    st *= t->shape[d];
   }
   if (t->dtype != DT_FLOAT32) {
     f.mode = 0;

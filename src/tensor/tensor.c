@@ -90,7 +90,7 @@ int tensor_init_uninit(Tensor *t, DType dt, int ndim, const int64_t *shape, char
 }
 
 static int init(Tensor *t, DType dt, int ndim, const int64_t *shape, int zero, char *err) {
-  int64_t n = 1;
+  int64_t n = 1, nz = 1;
   memset(t, 0, sizeof *t);
   t->dtype = dt;
   if (ndim < 0 || ndim > TENSOR_MAXDIM) {
@@ -103,14 +103,24 @@ static int init(Tensor *t, DType dt, int ndim, const int64_t *shape, int zero, c
                (long long)shape[i], i + 1);
       return -1;
     }
-    if (shape[i] && n > INT64_MAX / 8 / shape[i]) {
-      snprintf(err, TENSOR_ERRLEN, "tensor too large");
-      return -1;
-    }
-    n *= shape[i];
+    /* nz, the product of the sizes with 0 read as 1, bounds both the
+     * element count and the largest stride; saturated, refused below. */
+    int64_t s1 = shape[i] ? shape[i] : 1;
+    nz = nz > INT64_MAX / 8 / s1 ? INT64_MAX / 8 : nz * s1;
+    n *= shape[i] ? 1 : 0;
   }
+  /* 1 TiB is beyond any machine this runs on, and a clear error beats
+   * asking malloc for exabytes (which sanitizers treat as a crash). */
+  if (nz > (((int64_t)1 << 40) / (int64_t)dtype_size(dt))) {
+    char sb[96];
+    snprintf(err, TENSOR_ERRLEN, "tensor too large: expected at most 2^40 bytes, got a %s %s tensor",
+             shape_str(ndim, shape, sb, sizeof sb), dtype_name(dt));
+    return -1;
+  }
+  n *= nz;
   t->ndim = ndim;
-  for (int i = ndim - 1, st = 1; i >= 0; i--) {
+  int64_t st = 1; /* 64-bit: a stride past 2^31 elements must not wrap */
+  for (int i = ndim - 1; i >= 0; i--) {
     t->shape[i] = shape[i];
     t->stride[i] = st;
     st *= shape[i] ? shape[i] : 1;
@@ -245,7 +255,7 @@ int tensor_transpose(Tensor *t, int d1, int d2, char *err) {
 }
 
 int tensor_reshape_view(Tensor *t, int ndim, const int64_t *shape, char *err) {
-  int64_t want[TENSOR_MAXDIM], known = 1, n = tensor_numel(t);
+  int64_t want[TENSOR_MAXDIM], known = 1, nz = 1, n = tensor_numel(t);
   int infer = -1;
   char a[96], b[96];
   if (ndim < 0 || ndim > TENSOR_MAXDIM) {
@@ -267,9 +277,19 @@ int tensor_reshape_view(Tensor *t, int ndim, const int64_t *shape, char *err) {
                (long long)shape[i]);
       return -1;
     } else {
-      known *= shape[i];
+      /* Saturating, with 0 read as 1: the sizes must keep every stride
+       * (and so the element count) representable. */
+      int64_t s1 = shape[i] ? shape[i] : 1;
+      nz = nz > ((int64_t)1 << 40) / s1 ? ((int64_t)1 << 41) : nz * s1;
+      known = shape[i] ? known : 0;
     }
   }
+  if (nz > ((int64_t)1 << 40)) {
+    snprintf(err, TENSOR_ERRLEN, "reshape: cannot reshape %s into %s (expected at most 2^40 elements)",
+             tensor_shape_str(t, a, sizeof a), shape_str(ndim, shape, b, sizeof b));
+    return -1;
+  }
+  known *= nz;
   if (infer >= 0) {
     if (known == 0 || n % known) {
       snprintf(err, TENSOR_ERRLEN, "reshape: cannot reshape %s (%lld elements) into %s",
@@ -287,7 +307,8 @@ int tensor_reshape_view(Tensor *t, int ndim, const int64_t *shape, char *err) {
   }
   if (!tensor_is_contiguous(t)) return 1;
   t->ndim = ndim;
-  for (int i = ndim - 1, st = 1; i >= 0; i--) {
+  int64_t st = 1;
+  for (int i = ndim - 1; i >= 0; i--) {
     t->shape[i] = want[i];
     t->stride[i] = st;
     st *= want[i] ? want[i] : 1;

@@ -111,4 +111,25 @@ bad("notest.tar.gz", "no test_batch.bin")
 bad("notest/cifar-10-batches-bin", "no test_batch.bin")
 bad("missing.tar.gz", "cannot open")
 
+-- A header whose base-256 size field holds 2^63 - 1: padding it to 512 bytes
+-- would overflow, so it is refused as a bad size (built here, checksum and all).
+do
+  local h = { ("data_batch_1.bin"):byte(1, -1) }
+  for i = #h + 1, 512 do h[i] = 0 end
+  h[125] = 0x80
+  for i = 126, 128 do h[i] = 0 end
+  h[129] = 0x7F
+  for i = 130, 136 do h[i] = 0xFF end
+  h[157] = ("0"):byte()
+  for i = 149, 156 do h[i] = 32 end
+  local sum = 0
+  for i = 1, 512 do sum = sum + h[i] end
+  local ck = string.format("%06o\0 ", sum)
+  for i = 1, 8 do h[148 + i] = ck:byte(i) end
+  local f = io.open(T.tmp("hugesize.tar"), "wb")
+  for i = 1, 512 do f:write(string.char(h[i])) end
+  f:write(string.rep("\0", 1024)); f:close()
+end
+bad("hugesize.tar", { "hugesize.tar", "bad size field" })
+
 T.done()

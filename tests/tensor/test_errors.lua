@@ -69,6 +69,18 @@ local cases = {
   { "clamp lower > upper", function() A:clamp(2, 1) end, { "clamp", "lower <= upper", "2", "1" } },
   { "arange with step 0", function() tensor.arange(0, 1, 0) end, { "tensor.arange", "non-zero step" } },
   { "seed with a string", function() tensor.seed("x") end, { "tensor.seed", "integer", "string" } },
+  { "arange to infinity", function() tensor.arange(0, math.huge) end, { "tensor.arange", "finite", "inf" } },
+  { "arange to NaN", function() tensor.arange(0, 0 / 0) end, { "tensor.arange", "finite", "nan" } },
+  { "arange of 10^18 values", function() tensor.arange(0, 1e18) end,
+    { "tensor.arange", "at most 10^12 values", "1000000000000000000" } },
+  { "zeros of 2^80 elements", function() tensor.zeros(1 << 40, 1 << 40) end,
+    { "tensor.zeros", "too large", "at most 2^40 bytes", "1099511627776x1099511627776 float32" } },
+  { "zeros of 10^18 elements", function() tensor.zeros(1e9 // 1, 1e9 // 1) end,
+    { "tensor.zeros", "at most 2^40 bytes", "1000000000x1000000000" } },
+  { "reshape an empty tensor to 2^124 per row", function() tensor.zeros(0, 4):reshape(0, 1 << 62, 1 << 62) end,
+    { "reshape", "0x4", "0x4611686018427387904x4611686018427387904", "at most 2^40 elements" } },
+  { "reshape to sizes whose product wraps", function() tensor.zeros(4):reshape(1 << 32, 1 << 32, 1 << 32) end,
+    { "reshape", "4294967296x4294967296x4294967296", "at most 2^40 elements" } },
   -- non-tensor arguments
   { "add a string", function() return A + "x" end, { "add", "Tensor or a number", "string" } },
   { "matmul with a table", function() A:matmul({}) end, { "Tensor expected", "table" } },
@@ -107,6 +119,16 @@ local cases = {
       T.python([[np.save("fo.npy", np.asfortranarray(np.zeros((2, 3), dtype=np.float32)))]])
       tensor.load(T.tmp("fo.npy"))
     end, { "load", "fortran_order False", "True" } },
+  { "load a folder", function() tensor.load(T.tmpdir()) end, { "load", "expected a .npy file", "a folder" } },
+  { "load a header claiming 400 GB", function()
+      -- A valid v1 header (padded to 128 bytes) whose shape asks for far more
+      -- data than follows: refused before any allocation.
+      local h = "{'descr': '<f4', 'fortran_order': False, 'shape': (100000000000,), }"
+      h = h .. string.rep(" ", 117 - #h) .. "\n"
+      local f = io.open(T.tmp("claim.npy"), "wb")
+      f:write("\x93NUMPY\1\0", string.char(#h % 256, #h // 256), h, "abcd"); f:close()
+      tensor.load(T.tmp("claim.npy"))
+    end, { "load", "claim.npy", "truncated", "4 of 400000000000 bytes", "100000000000" } },
   { "save to a missing folder", function() tensor.save(A, "/nonexistent/dir/a.npy") end,
     { "save", "/nonexistent/dir/a.npy", "No such file" } },
   { "save a non-tensor", function() tensor.save({}, T.tmp("x.npy")) end, { "Tensor expected", "table" } },
@@ -117,6 +139,15 @@ for _, c in ipairs(cases) do
 end
 
 T.test("at least 30 misuse cases", function() T.ok(#cases >= 30, #cases .. " cases") end)
+
+T.test("an empty tensor of 2^40 elements per row keeps 64-bit strides", function()
+  -- No data, but the strides 2^40 and 2^20 must be computed without wrapping
+  -- (UBSan catches an int overflow here under make asan).
+  local Z = tensor.zeros(0, 1 << 20, 1 << 20, "uint8")
+  T.eq(table.concat(Z:shape(), "x"), "0x1048576x1048576")
+  T.eq(Z:reshape(1 << 20, 0, 1 << 20):numel(), 0)
+  T.ok(tostring(Z):find("0x1048576x1048576", 1, true), "printed shape")
+end)
 
 T.test("the tensors survive the errors unchanged", function()
   T.eq(A:sum(), 0.0); T.eq(table.concat(A:shape(), "x"), "2x3"); T.eq(B:numel(), 4)
