@@ -2,7 +2,10 @@
 (Flatten -> [Dense(64, relu)] -> Dense(10) with cross-entropy, SGD momentum
 0.9, batch 64, inputs /255) on the CPU and prints one line per run:
   torch <dataset> <model> epoch_seconds=<best epoch> accuracy=<test> rss_mb=<peak>
-Usage: nn_torch.py DATA_DIR THREADS EPOCHS dataset:model:lr ...  (NN_TORCH_SEED, default 42)"""
+Usage: nn_torch.py DATA_DIR THREADS EPOCHS dataset:model:lr ...
+Environment: NN_TORCH_SEED (default 42); NN_TORCH_INIT=glorot starts the Linear
+layers as Keras and nnlab's default do (Glorot-uniform W, zero b) instead of
+PyTorch's own default (W and b uniform in +-1/sqrt(inputs))."""
 import gzip, os, sys, tarfile, time
 import numpy as np
 import torch
@@ -37,8 +40,8 @@ def peak_rss_mb():
 def main():
     data, threads, epochs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     torch.set_num_threads(threads)
-    torch.manual_seed(int(os.environ.get("NN_TORCH_SEED", "42")))
     for spec in sys.argv[4:]:
+        torch.manual_seed(int(os.environ.get("NN_TORCH_SEED", "42")))  # each run on its own
         name, kind, lr = spec.split(":")
         X, y, Xt, yt = load(data, name)
         X = torch.tensor(X.reshape(len(X), -1), dtype=torch.float32) / 255
@@ -47,6 +50,11 @@ def main():
         layers = [torch.nn.Linear(X.shape[1], 64), torch.nn.ReLU(), torch.nn.Linear(64, 10)] \
             if kind == "hidden" else [torch.nn.Linear(X.shape[1], 10)]
         model = torch.nn.Sequential(*layers)
+        if os.environ.get("NN_TORCH_INIT", "default") == "glorot":
+            for layer in model:
+                if isinstance(layer, torch.nn.Linear):
+                    torch.nn.init.xavier_uniform_(layer.weight)
+                    torch.nn.init.zeros_(layer.bias)
         opt = torch.optim.SGD(model.parameters(), lr=float(lr), momentum=0.9)
         loss_fn = torch.nn.CrossEntropyLoss()
         times = []

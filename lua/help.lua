@@ -480,12 +480,17 @@ with an optimizer and a loss, then fit, evaluated and used to predict.
 A model that applies its layers in order.
 > model = nn.Sequential{ nn.Flatten(), nn.Dense(10, "softmax") }
 
-@ nn.Dense(units [, activation]) -> Layer
+@ nn.Dense(units [, activation] [, {init=}]) -> Layer
 A fully connected layer: y = activation(x W + b). layer.W is inputs x units
 (the input size is inferred on first use), layer.b has `units` values; both
 are the layer's own tensors. Activations: relu, sigmoid, tanh, softmax,
-linear (default).
+linear (default). init says how W and b start, drawn from the seeded
+generator: "glorot_uniform" (the default, as in Keras: W uniform in
++-sqrt(6/(inputs+units)), b zero), "he_uniform" (+-sqrt(6/inputs), b zero),
+"lecun_uniform" (+-sqrt(3/inputs), b zero) or "torch" (W and b uniform in
++-1/sqrt(inputs), the default of PyTorch's and Torch7's Linear layer).
 > nn.Dense(64, "relu")
+> nn.Dense(64, "relu", {init = "torch"})
 
 @ nn.Flatten() -> Layer
 Reshapes each example to one dimension: N x 28 x 28 becomes N x 784.
@@ -594,7 +599,7 @@ Puts the model in inference mode (Dropout does nothing), as predict does.
 
 @ Layer
 A layer (nn.Dense, nn.Flatten, ...). Every layer has `name` and
-`activation`; a Dense layer has `units`, `W` (inputs x units) and `b`, its
+`activation`; a Dense layer has `units`, `init`, `W` (inputs x units) and `b`, its
 own tensors (assigning layer.W = t copies t's values in), and after
 model:backward the gradients `dW` and `db`; Rescaling has `scale` and
 `offset`, Dropout `p`.

@@ -21,6 +21,37 @@ int activation_from_name(const char *name) {
   return -1;
 }
 
+static const char *INIT_NAMES[INIT_N] = {"glorot_uniform", "he_uniform", "lecun_uniform", "torch"};
+
+const char *init_name(Init i) { return INIT_NAMES[i]; }
+
+int init_from_name(const char *name) {
+  for (int i = 0; i < INIT_N; i++)
+    if (strcmp(name, INIT_NAMES[i]) == 0) return i;
+  return -1;
+}
+
+/* Every scheme draws W ~ U(-a, a); they differ in a:
+ *   glorot_uniform  sqrt(6 / (n_in + units))  keeps the variance of the
+ *                   activations and of the gradients about constant;
+ *   he_uniform      sqrt(6 / n_in)            for ReLU layers;
+ *   lecun_uniform   sqrt(3 / n_in);
+ *   torch           1 / sqrt(n_in), and b ~ U(-a, a) too (Torch7's and
+ *                   PyTorch's nn.Linear: kaiming_uniform with a = sqrt(5)). */
+void dense_init(Layer *l, int64_t n_in) {
+  double n = (double)n_in, a;
+  switch (l->init) {
+  case INIT_HE_UNIFORM: a = sqrt(6.0 / n); break;
+  case INIT_LECUN_UNIFORM: a = sqrt(3.0 / n); break;
+  case INIT_TORCH: a = 1.0 / sqrt(n); break;
+  default: a = sqrt(6.0 / (n + (double)l->units)); break;
+  }
+  float *w = tensor_f32(l->W), *b = tensor_f32(l->b);
+  for (int64_t i = 0; i < n_in * l->units; i++) w[i] = (float)((2.0 * rng_uniform() - 1.0) * a);
+  for (int64_t j = 0; j < l->units; j++)
+    b[j] = l->init == INIT_TORCH ? (float)((2.0 * rng_uniform() - 1.0) * a) : 0.0f;
+}
+
 /* Minibatch gather fused with Rescaling: the dataset stays in its own dtype
  * (uint8 for images) and only B rows at a time become floats. */
 void gather_rows(float *out, const Tensor *X, const int32_t *idx, int64_t first, int64_t B,

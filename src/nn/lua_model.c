@@ -411,6 +411,7 @@ static int l_nn_load(lua_State *L) {
     LayerDesc *ld = &d->layers[i];
     Layer *l = nn_push_layer(L, (LayerKind)ld->kind);
     l->act = (Activation)ld->act;
+    l->init = (Init)ld->init;
     l->units = ld->units;
     l->scale = ld->scale;
     l->offset = ld->offset;

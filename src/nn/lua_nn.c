@@ -4,7 +4,6 @@
  * hand-written loops. The Sequential model lives in lua_model.c. */
 #include "lua_nn.h"
 #include "lua_tensor.h"
-#include "rng.h"
 
 #include <math.h>
 #include <string.h>
@@ -39,8 +38,8 @@ Layer *nn_push_layer(lua_State *L, LayerKind kind) {
   return l;
 }
 
-/* Glorot (Xavier) uniform: W ~ U(-a, a) with a = sqrt(6 / (n_in + n_out)),
- * keeping the activations' variance about constant from layer to layer. */
+/* Creates W, b, dW and db once the input size is known, and fills W and b
+ * with the layer's initialisation (layers.c: dense_init). */
 void nn_layer_build(lua_State *L, int idx, int64_t n_in) {
   Layer *l = lua_touserdata(L, idx);
   int64_t shW[2] = {n_in, l->units}, shb[1] = {l->units};
@@ -49,26 +48,54 @@ void nn_layer_build(lua_State *L, int idx, int64_t n_in) {
   Tensor *b = lt_push_new(L, DT_FLOAT32, 1, shb, "nn.Dense");
   Tensor *dW = lt_push_new(L, DT_FLOAT32, 2, shW, "nn.Dense");
   Tensor *db = lt_push_new(L, DT_FLOAT32, 1, shb, "nn.Dense");
-  double a = sqrt(6.0 / (double)(n_in + l->units));
-  float *w = tensor_f32(W);
-  for (int64_t i = 0; i < n_in * l->units; i++) w[i] = (float)((2.0 * rng_uniform() - 1.0) * a);
   for (int k = UV_DB; k >= UV_W; k--) lua_setiuservalue(L, idx, k);
   l->W = W; l->b = b; l->dW = dW; l->db = db;
+  dense_init(l, n_in);
 }
 
 /* ---- constructors -------------------------------------------------------- */
 
+/* The initialisation named by the "init" option of the table at opts
+ * (none: glorot_uniform); any other key is an error. */
+static Init dense_init_option(lua_State *L, int opts) {
+  Init init = INIT_GLOROT_UNIFORM;
+  if (lua_isnoneornil(L, opts)) return init;
+  if (!lua_istable(L, opts))
+    luaL_error(L, "nn.Dense: expected an options table {init=...}, got %s", luaL_typename(L, opts));
+  lua_pushnil(L);
+  while (lua_next(L, opts)) {
+    lua_pop(L, 1);
+    if (lua_type(L, -1) != LUA_TSTRING || strcmp(lua_tostring(L, -1), "init") != 0)
+      luaL_error(L, "nn.Dense: unknown option '%s' (expected init)", luaL_tolstring(L, -1, NULL));
+  }
+  lua_getfield(L, opts, "init");
+  if (!lua_isnil(L, -1)) {
+    const char *name = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    int i = name ? init_from_name(name) : -1;
+    if (i < 0)
+      luaL_error(L, "nn.Dense: unknown init '%s' (expected glorot_uniform, he_uniform, "
+                 "lecun_uniform or torch)", luaL_tolstring(L, -1, NULL));
+    init = (Init)i;
+  }
+  lua_pop(L, 1);
+  return init;
+}
+
+/* nn.Dense(units [, activation] [, {init=}]) */
 static int l_nn_dense(lua_State *L) {
   lua_Integer units = luaL_checkinteger(L, 1);
-  const char *act = luaL_optstring(L, 2, "linear");
+  int opts = lua_istable(L, 2) ? 2 : 3;
+  const char *act = opts == 2 ? "linear" : luaL_optstring(L, 2, "linear");
   int a = activation_from_name(act);
   if (units < 1 || units > (1 << 24))
     return luaL_error(L, "nn.Dense: units must be an integer in 1..%d, got %I", 1 << 24, units);
   if (a < 0)
     return luaL_error(L, "nn.Dense: unknown activation '%s' (expected relu, sigmoid, tanh, softmax or linear)", act);
+  Init init = dense_init_option(L, opts);
   Layer *l = nn_push_layer(L, L_DENSE);
   l->units = units;
   l->act = (Activation)a;
+  l->init = init;
   return 1;
 }
 
@@ -112,6 +139,7 @@ static int l_layer_index(lua_State *L) {
   if (uv && l->kind == L_DENSE) lua_getiuservalue(L, 1, uv);
   else if (strcmp(k, "name") == 0) lua_pushstring(L, layer_kind_name(l->kind));
   else if (strcmp(k, "units") == 0 && l->kind == L_DENSE) lua_pushinteger(L, l->units);
+  else if (strcmp(k, "init") == 0 && l->kind == L_DENSE) lua_pushstring(L, init_name(l->init));
   else if (strcmp(k, "activation") == 0) lua_pushstring(L, activation_name(l->act));
   else if (strcmp(k, "scale") == 0 && l->kind == L_RESCALING) lua_pushnumber(L, l->scale);
   else if (strcmp(k, "offset") == 0 && l->kind == L_RESCALING) lua_pushnumber(L, l->offset);
@@ -144,7 +172,11 @@ static int l_layer_tostring(lua_State *L) {
   Layer *l = nn_check_layer(L, 1, "layer");
   switch (l->kind) {
   case L_DENSE:
-    lua_pushfstring(L, "Dense(%d, \"%s\")", (int)l->units, activation_name(l->act));
+    if (l->init == INIT_GLOROT_UNIFORM)
+      lua_pushfstring(L, "Dense(%d, \"%s\")", (int)l->units, activation_name(l->act));
+    else
+      lua_pushfstring(L, "Dense(%d, \"%s\", {init=\"%s\"})", (int)l->units,
+                      activation_name(l->act), init_name(l->init));
     break;
   case L_RESCALING:
     lua_pushfstring(L, "Rescaling(%f, %f)", (double)l->scale, (double)l->offset);

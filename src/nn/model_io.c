@@ -1,7 +1,12 @@
-/* model_io.c — the model file: "NNLABMDL", a version, the input shape, each
- * layer's kind, settings and weights (little-endian), and a CRC-32 of all
- * that. Saving writes a temporary file in the same folder and renames it,
- * so a failed save leaves the previous file as it was. */
+/* model_io.c — the model file, little-endian:
+ *   "NNLABMDL", u32 version (2), u32 layers, u32 ndim, ndim x i64 input shape
+ *   per layer: u32 kind, u32 activation, i64 units, f32 scale, f32 offset,
+ *              f32 p, u32 init (version 2 only), i64 inputs (0 until built),
+ *              then inputs x units f32 W and units f32 b when built
+ *   u32 CRC-32 of everything before it.
+ * Version 1 files (no init field) still load, their layers as glorot_uniform.
+ * Saving writes a temporary file in the same folder and renames it, so a
+ * failed save leaves the previous file as it was. */
 #include "nn.h"
 
 #include <errno.h>
@@ -34,6 +39,11 @@ static void put_i64(Buf *b, int64_t v) { put(b, &v, 8); }
 static void put_f32(Buf *b, float v) { put(b, &v, 4); }
 
 static int write_all(const char *path, const unsigned char *data, size_t len, char *err) {
+  struct stat st;
+  if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+    snprintf(err, NN_ERRLEN, "save: expected a file path, got %s (a folder)", path);
+    return -1;
+  }
   size_t plen = strlen(path);
   char *tmp = malloc(plen + 16);
   if (!tmp) { snprintf(err, NN_ERRLEN, "save: out of memory"); return -1; }
@@ -55,14 +65,19 @@ static int write_all(const char *path, const unsigned char *data, size_t len, ch
   int ok = done == len && fsync(fd) == 0;
   int e = errno;
   if (close(fd) != 0 && ok) { ok = 0; e = errno; }
-  if (ok && rename(tmp, path) != 0) { ok = 0; e = errno; }
-  if (!ok) {
+  int renamed = ok && rename(tmp, path) == 0;
+  if (ok && !renamed) e = errno;
+  if (!renamed) {
     unlink(tmp);
-    snprintf(err, NN_ERRLEN, "save: writing %s failed after %zu of %zu bytes (%s); the previous "
-             "file is unchanged", path, done, len, strerror(e));
+    if (ok)
+      snprintf(err, NN_ERRLEN, "save: cannot replace %s (%s); the previous file is unchanged",
+               path, strerror(e));
+    else
+      snprintf(err, NN_ERRLEN, "save: writing %s failed after %zu of %zu bytes (%s); the "
+               "previous file is unchanged", path, done, len, strerror(e));
   }
   free(tmp);
-  return ok ? 0 : -1;
+  return renamed ? 0 : -1;
 }
 
 int model_save(const Model *m, const char *path, char *err) {
@@ -80,6 +95,7 @@ int model_save(const Model *m, const char *path, char *err) {
     put_f32(&b, l->scale);
     put_f32(&b, l->offset);
     put_f32(&b, l->p);
+    put_u32(&b, (uint32_t)l->init);
     put_i64(&b, l->W ? l->W->shape[0] : 0);
     if (l->W) {
       put(&b, tensor_f32(l->W), (size_t)tensor_numel(l->W) * 4);
@@ -111,9 +127,9 @@ static int parse(const unsigned char *data, size_t len, ModelDesc *d, const char
   Cur c = {data, len - 4, 8};
   uint32_t version, n, ndim;
   if (get(&c, &version, 4) || get(&c, &n, 4) || get(&c, &ndim, 4)) goto truncated;
-  if (version != MODEL_FILE_VERSION) {
-    snprintf(err, NN_ERRLEN, "nn.load: %s: unsupported file version %u (expected %d)", path,
-             version, MODEL_FILE_VERSION);
+  if (version != 1 && version != MODEL_FILE_VERSION) {
+    snprintf(err, NN_ERRLEN, "nn.load: %s: unsupported file version %u (expected 1 to %d)",
+             path, version, MODEL_FILE_VERSION);
     return -1;
   }
   if (n > NN_MAXLAYERS || ndim > TENSOR_MAXDIM) goto corrupt;
@@ -125,15 +141,17 @@ static int parse(const unsigned char *data, size_t len, ModelDesc *d, const char
   }
   for (uint32_t i = 0; i < n; i++) {
     LayerDesc *l = &d->layers[i];
-    uint32_t kind, act;
+    uint32_t kind, act, init = INIT_GLOROT_UNIFORM;
     if (get(&c, &kind, 4) || get(&c, &act, 4) || get(&c, &l->units, 8) || get(&c, &l->scale, 4) ||
-        get(&c, &l->offset, 4) || get(&c, &l->p, 4) || get(&c, &l->n_in, 8))
+        get(&c, &l->offset, 4) || get(&c, &l->p, 4) || (version >= 2 && get(&c, &init, 4)) ||
+        get(&c, &l->n_in, 8))
       goto truncated;
-    if (kind >= L_NKINDS || act >= ACT_N || l->units < 0 || l->n_in < 0 ||
+    if (kind >= L_NKINDS || act >= ACT_N || init >= INIT_N || l->units < 0 || l->n_in < 0 ||
         l->n_in > ((int64_t)1 << 31) || l->units > ((int64_t)1 << 24))
       goto corrupt;
     l->kind = (int)kind;
     l->act = (int)act;
+    l->init = (int)init;
     l->W = l->b = NULL;
     if (l->n_in > 0) {
       size_t nw = (size_t)(l->n_in * l->units) * 4, nb = (size_t)l->units * 4;

@@ -18,6 +18,11 @@
 typedef enum { L_DENSE, L_FLATTEN, L_RESCALING, L_RELU, L_SIGMOID, L_TANH, L_SOFTMAX, L_DROPOUT,
                L_NKINDS } LayerKind;
 typedef enum { ACT_LINEAR, ACT_RELU, ACT_SIGMOID, ACT_TANH, ACT_SOFTMAX, ACT_N } Activation;
+/* Dense weight initialisations: Keras's glorot_uniform (the default),
+ * he_uniform and lecun_uniform with a zero bias, and torch, the default of
+ * Torch7's and PyTorch's Linear layer (W and b uniform in +-1/sqrt(n_in)). */
+typedef enum { INIT_GLOROT_UNIFORM, INIT_HE_UNIFORM, INIT_LECUN_UNIFORM, INIT_TORCH,
+               INIT_N } Init;
 typedef enum { LOSS_NONE, LOSS_CE, LOSS_MSE } LossKind;
 typedef enum { OPT_SGD, OPT_ADAM } OptKind;
 
@@ -25,6 +30,7 @@ typedef struct Layer {
   LayerKind kind;
   Activation act;       /* Dense: fused activation; activation layers: their own */
   int64_t units;        /* Dense */
+  Init init;            /* Dense: how W and b start */
   float scale, offset;  /* Rescaling: y = x*scale + offset */
   float p;              /* Dropout: probability of zeroing */
   /* Dense parameters: Tensors living in the layer userdata's user values
@@ -73,6 +79,11 @@ typedef struct ParamSet {
 const char *activation_name(Activation a);
 int activation_from_name(const char *name);  /* -1 when unknown */
 const char *layer_kind_name(LayerKind k);
+const char *init_name(Init i);
+int init_from_name(const char *name);        /* -1 when unknown */
+/* Fills the n_in x units W and the b of a Dense layer as l->init says,
+ * drawing from the seeded generator (W first, row by row, then b). */
+void dense_init(Layer *l, int64_t n_in);
 
 /* out (B x F) = rows idx[0..B) of X (contiguous, any dtype, F values a row)
  * times scale plus offset; idx NULL means rows first..first+B. */
@@ -147,9 +158,9 @@ int trainer_evaluate(Model *m, LossKind loss, const Tensor *X, const int32_t *y,
 int trainer_predict(Model *m, const Tensor *X, int64_t n, int64_t batch, float *out, char *err);
 
 /* ---- model_io.c -------------------------------------------------------- */
-#define MODEL_FILE_VERSION 1
+#define MODEL_FILE_VERSION 2  /* 2 adds each layer's init; 1 still loads */
 typedef struct LayerDesc {
-  int kind, act;
+  int kind, act, init;
   int64_t units, n_in;
   float scale, offset, p;
   const float *W, *b;  /* into the file buffer, n_in*units and units */

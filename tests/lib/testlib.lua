@@ -99,6 +99,18 @@ function T.python(src)
   return out
 end
 
+-- Whether Debian's python3-torch can be imported (checked once).
+local have_torch
+function T.have_torch()
+  if have_torch == nil then have_torch = select(2, T.sh(T.PY .. " -c 'import torch'")) == 0 end
+  return have_torch
+end
+
+-- Runs T.test(name, fn) when python3-torch is there, else reports a skip.
+function T.torch_test(name, fn)
+  if T.have_torch() then T.test(name, fn) else T.skip(name, "python3-torch is not installed") end
+end
+
 function T.done()
   if tmpdir then os.execute("rm -rf " .. tmpdir) end
   os.exit(failures == 0 and 0 or 1, true)

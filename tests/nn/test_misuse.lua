@@ -75,6 +75,8 @@ local cases = {
   { "load without a path", function() nn.load() end, { "string expected", "no value" } },
   { "save into a missing folder", function() model():save(T.tmp("missing/m.nnlab")) end,
     { "cannot create a temporary file", "missing/m.nnlab", "No such file" } },
+  { "save onto a folder", function() model():save(T.tmpdir()) end,
+    { "save", "expected a file path", "(a folder)" } },
   -- data
   { "subset larger than the set", function() data.subset(data.dataset { X = X, y = y }, 21) end,
     { "subset", "0..20", "21" } },

@@ -74,13 +74,8 @@ T.test("unknown and bad optimizer options are rejected by name", function()
 end)
 
 -- Three steps on a 2-layer model with MSE against torch.optim.
-local have_torch = select(2, T.sh(T.PY .. " -c 'import torch'")) == 0
 local function torch_case(name, make, torch_opt)
-  if not have_torch then
-    T.skip(name, "python3-torch is not installed")
-    return
-  end
-  T.test(name, function()
+  T.torch_test(name, function()
     tensor.seed(11)
     local m = nn.Sequential { nn.Dense(3, "tanh"), nn.Dense(2) }
     local x, t = tensor.randn(4, 5), tensor.randn(4, 2)

@@ -1,0 +1,124 @@
+-- test_init.lua — Dense initialisations: each scheme's bound (computed by
+-- hand from its formula), spread and bias; the default; the same seed giving
+-- the same weights; the init surviving save/load of an unbuilt model, also
+-- from a version-1 file; misuse. PyTorch's own nn.Linear is the reference for
+-- the "torch" scheme when python3-torch is installed.
+local T = require "testlib"
+
+local N_IN, UNITS = 400, 300
+
+local function built(init)
+  local d = nn.Dense(UNITS, "relu", init and { init = init } or nil)
+  local m = nn.Sequential { d }
+  m:forward(tensor.zeros { 1, N_IN })
+  return d
+end
+
+-- A uniform on [-a, a] has standard deviation a/sqrt(3); with 120,000 draws
+-- the sample std is within 1% and the extremes within 0.1% of a.
+local function check_uniform(t, a, what)
+  T.ok(t:max() <= a and t:min() >= -a, what .. " inside [-a, a]")
+  T.ok(t:max() > 0.99 * a and t:min() < -0.99 * a, what .. " reaches the bounds")
+  T.near(t:std(), a / math.sqrt(3), 0.02 * a, what .. " std")
+  T.near(t:mean(), 0, 0.02 * a, what .. " mean")
+end
+
+local bounds = {
+  glorot_uniform = math.sqrt(6 / (N_IN + UNITS)),
+  he_uniform = math.sqrt(6 / N_IN),
+  lecun_uniform = math.sqrt(3 / N_IN),
+  torch = 1 / math.sqrt(N_IN),
+}
+for _, name in ipairs { "glorot_uniform", "he_uniform", "lecun_uniform", "torch" } do
+  T.test("init " .. name .. ": W ~ U(-a, a) with a = " .. string.format("%.5f", bounds[name]), function()
+    tensor.seed(3)
+    local d = built(name)
+    T.eq(d.init, name)
+    check_uniform(d.W, bounds[name], "W")
+    if name == "torch" then
+      T.ok(d.b:max() <= bounds.torch and d.b:min() >= -bounds.torch, "b inside [-a, a]")
+      T.near(d.b:std(), bounds.torch / math.sqrt(3), 0.15 * bounds.torch, "b std")
+    else
+      T.eq(d.b:abs():max(), 0, "bias starts at zero")
+    end
+  end)
+end
+
+T.test("the default is glorot_uniform, also with an options table without init", function()
+  T.eq(nn.Dense(4).init, "glorot_uniform")
+  T.eq(nn.Dense(4, "relu", {}).init, "glorot_uniform")
+  T.eq(nn.Dense(4, { init = "torch" }).activation, "linear")
+  T.eq(nn.Dense(4, { init = "torch" }).init, "torch")
+end)
+
+T.test("same seed, same torch-initialised weights and biases", function()
+  tensor.seed(7); local a = built("torch")
+  tensor.seed(7); local b = built("torch")
+  T.eq(a.W:sub(b.W):abs():max(), 0); T.eq(a.b:sub(b.b):abs():max(), 0)
+  tensor.seed(8); local c = built("torch")
+  T.ok(a.W:sub(c.W):abs():max() > 0, "another seed gives other weights")
+end)
+
+T.test("an unbuilt model keeps each layer's init through save and load", function()
+  local m = nn.Sequential { nn.Flatten(), nn.Dense(8, "relu", { init = "he_uniform" }),
+    nn.Dense(3, "softmax", { init = "torch" }) }
+  m:save(T.tmp("unbuilt.nnm"))
+  local l = nn.load(T.tmp("unbuilt.nnm"))
+  T.eq(l.layers[2].init, "he_uniform"); T.eq(l.layers[3].init, "torch")
+  tensor.seed(5); l:forward(tensor.zeros { 1, 2, 2 })
+  T.ok(l.layers[3].b:abs():max() > 0, "torch init gives a non-zero bias after loading")
+  T.ok(l.layers[2].W:abs():max() <= math.sqrt(6 / 4), "he_uniform bound after loading")
+end)
+
+T.test("a version-1 model file (no init field) still loads, as glorot_uniform", function()
+  nn.Sequential { nn.Dense(5, "relu", { init = "torch" }) }:save(T.tmp("v2.nnm"))
+  -- v2 layout of an unbuilt one-layer model: magic 8, version, n, ndim (4 each),
+  -- then kind, act (4), units (8), scale, offset, p (4), init (4) at 48..51.
+  T.python([[
+import struct, zlib
+b = open("v2.nnm", "rb").read()[:-4]
+assert struct.unpack_from("<I", b, 8)[0] == 2 and struct.unpack_from("<I", b, 48)[0] == 3
+v1 = b[:8] + struct.pack("<I", 1) + b[12:48] + b[52:]
+open("v1.nnm", "wb").write(v1 + struct.pack("<I", zlib.crc32(v1)))
+]])
+  local m = nn.load(T.tmp("v1.nnm"))
+  T.eq(m.layers[1].init, "glorot_uniform"); T.eq(m.layers[1].units, 5)
+end)
+
+T.test("a model file of a later version is refused, naming the versions", function()
+  nn.Sequential { nn.Dense(5) }:save(T.tmp("v2b.nnm"))
+  T.python([[
+import struct, zlib
+b = bytearray(open("v2b.nnm", "rb").read()[:-4])
+struct.pack_into("<I", b, 8, 3)
+open("v3.nnm", "wb").write(bytes(b) + struct.pack("<I", zlib.crc32(b)))
+]])
+  T.raises(function() nn.load(T.tmp("v3.nnm")) end, { "v3.nnm", "unsupported file version 3", "expected 1 to 2" })
+end)
+
+T.test("misuse: unknown init, unknown option, not a table", function()
+  T.raises(function() nn.Dense(3, "relu", { init = "xavier" }) end,
+    { "unknown init 'xavier'", "glorot_uniform", "torch" })
+  T.raises(function() nn.Dense(3, "relu", { initializer = "torch" }) end,
+    { "unknown option 'initializer'", "expected init" })
+  T.raises(function() nn.Dense(3, "relu", "torch") end, { "options table", "got string" })
+  T.raises(function() nn.Dense(3, "relu", { init = 1 }) end, { "unknown init" })
+  T.raises(function() nn.Dense(3).init = "torch" end, { "cannot set field 'init'" })
+end)
+
+T.torch_test("init torch has the bounds of PyTorch's own nn.Linear", function()
+  tensor.seed(1)
+  local d = built("torch")
+  local out = T.python(string.format([[
+import torch
+torch.manual_seed(0)
+l = torch.nn.Linear(%d, %d)
+print(float(l.weight.abs().max()), float(l.weight.std()), float(l.bias.abs().max()))
+]], N_IN, UNITS))
+  local wmax, wstd, bmax = out:match("(%S+)%s+(%S+)%s+(%S+)")
+  T.near(d.W:abs():max(), tonumber(wmax), 2e-3, "largest |W|")
+  T.near(d.W:std(), tonumber(wstd), 0.02, "std of W")
+  T.near(d.b:abs():max(), tonumber(bmax), 0.05, "largest |b|")
+end)
+
+T.done()
