@@ -8,6 +8,10 @@ CC      ?= cc
 PKGS    := lua5.4 openblas zlib readline libcurl libcrypto libcmark
 
 CFLAGS  ?= -O2 -g
+# GCC's -O2 vectorizes only loops whose trip count is known; the element-wise
+# kernels (optimizer steps, the uint8 gather, tensor ops) have a run-time
+# length. Element-wise vector code gives the same floats as scalar code.
+VECT    := -fvect-cost-model=dynamic
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CPPFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
                 -Isrc -Isrc/tensor -Isrc/util -MMD -MP
@@ -35,7 +39,7 @@ $(BIN): $(OBJS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_ALL) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
+	$(CC) $(CPPFLAGS_ALL) $(CPPFLAGS) $(CFLAGS) $(VECT) $(WARN) -c -o $@ $<
 
 $(BUILD)/embed: tools/embed.c
 	@mkdir -p $(BUILD)

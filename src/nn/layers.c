@@ -54,14 +54,14 @@ void dense_init(Layer *l, int64_t n_in) {
 
 /* Minibatch gather fused with Rescaling: the dataset stays in its own dtype
  * (uint8 for images) and only B rows at a time become floats. */
-void gather_rows(float *out, const Tensor *X, const int32_t *idx, int64_t first, int64_t B,
-                 int64_t F, float scale, float offset) {
+void gather_rows(float *restrict out, const Tensor *X, const int32_t *idx, int64_t first,
+                 int64_t B, int64_t F, float scale, float offset) {
   for (int64_t r = 0; r < B; r++) {
     int64_t row = idx ? idx[r] : first + r;
-    float *o = out + r * F;
+    float *restrict o = out + r * F;
     switch (X->dtype) {
     case DT_UINT8: {
-      const uint8_t *s = tensor_u8(X) + row * F;
+      const uint8_t *restrict s = tensor_u8(X) + row * F;
       for (int64_t j = 0; j < F; j++) o[j] = (float)s[j] * scale + offset;
       break;
     }
