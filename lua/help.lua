@@ -484,13 +484,15 @@ A model that applies its layers in order.
 A fully connected layer: y = activation(x W + b). layer.W is inputs x units
 (the input size is inferred on first use), layer.b has `units` values; both
 are the layer's own tensors. Activations: relu, sigmoid, tanh, softmax,
-linear (default). init says how W and b start, drawn from the seeded
-generator: "glorot_uniform" (the default, as in Keras: W uniform in
-+-sqrt(6/(inputs+units)), b zero), "he_uniform" (+-sqrt(6/inputs), b zero),
-"lecun_uniform" (+-sqrt(3/inputs), b zero) or "torch" (W and b uniform in
-+-1/sqrt(inputs), the default of PyTorch's and Torch7's Linear layer).
+linear (default; it may be left out before the options). init says how W
+and b start, drawn from the seeded generator: "glorot_uniform" (the
+default, as in Keras: W uniform in +-sqrt(6/(inputs+units)), b zero),
+"he_uniform" (+-sqrt(6/inputs), b zero), "lecun_uniform" (+-sqrt(3/inputs),
+b zero) or "torch" (W and b uniform in +-1/sqrt(inputs), the default of
+PyTorch's and Torch7's Linear layer).
 > nn.Dense(64, "relu")
 > nn.Dense(64, "relu", {init = "torch"})
+> nn.Dense(10, {init = "he_uniform"})
 
 @ nn.Flatten() -> Layer
 Reshapes each example to one dimension: N x 28 x 28 becomes N x 784.

@@ -39,7 +39,7 @@ int init_from_name(const char *name) {
  *   torch           1 / sqrt(n_in), and b ~ U(-a, a) too (Torch7's and
  *                   PyTorch's nn.Linear: kaiming_uniform with a = sqrt(5)). */
 void dense_init(Layer *l, int64_t n_in) {
-  double n = (double)n_in, a;
+  double n = n_in > 0 ? (double)n_in : 1.0, a;  /* model_plan refuses 0 inputs */
   switch (l->init) {
   case INIT_HE_UNIFORM: a = sqrt(6.0 / n); break;
   case INIT_LECUN_UNIFORM: a = sqrt(3.0 / n); break;

@@ -56,35 +56,44 @@ void nn_layer_build(lua_State *L, int idx, int64_t n_in) {
 /* ---- constructors -------------------------------------------------------- */
 
 /* The initialisation named by the "init" option of the table at opts
- * (none: glorot_uniform); any other key is an error. */
+ * (none: glorot_uniform); any other key is an error. The table is read raw,
+ * as it is walked. */
 static Init dense_init_option(lua_State *L, int opts) {
   Init init = INIT_GLOROT_UNIFORM;
+  size_t len;
   if (lua_isnoneornil(L, opts)) return init;
   if (!lua_istable(L, opts))
     luaL_error(L, "nn.Dense: expected an options table {init=...}, got %s", luaL_typename(L, opts));
   lua_pushnil(L);
   while (lua_next(L, opts)) {
     lua_pop(L, 1);
-    if (lua_type(L, -1) != LUA_TSTRING || strcmp(lua_tostring(L, -1), "init") != 0)
-      luaL_error(L, "nn.Dense: unknown option '%s' (expected init)", luaL_tolstring(L, -1, NULL));
+    const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
+    if (!k || len != 4 || memcmp(k, "init", 4) != 0)
+      luaL_error(L, "nn.Dense: unknown option '%s'%s (expected init)", luaL_tolstring(L, -1, NULL),
+                 k && strlen(k) != len ? " with a zero byte" : "");
   }
-  lua_getfield(L, opts, "init");
-  if (!lua_isnil(L, -1)) {
-    const char *name = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-    int i = name ? init_from_name(name) : -1;
+  lua_pushliteral(L, "init");
+  if (lua_rawget(L, opts) != LUA_TNIL) {
+    const char *name = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
+    int i = name && strlen(name) == len ? init_from_name(name) : -1;
     if (i < 0)
-      luaL_error(L, "nn.Dense: unknown init '%s' (expected glorot_uniform, he_uniform, "
-                 "lecun_uniform or torch)", luaL_tolstring(L, -1, NULL));
+      luaL_error(L, "nn.Dense: unknown init %s%s%s%s (expected glorot_uniform, he_uniform, "
+                 "lecun_uniform or torch)", name ? "'" : "a ", name ? name : luaL_typename(L, -1),
+                 name ? "'" : "", name && strlen(name) != len ? " with a zero byte" : "");
     init = (Init)i;
   }
   lua_pop(L, 1);
   return init;
 }
 
-/* nn.Dense(units [, activation] [, {init=}]) */
+/* nn.Dense(units [, activation] [, {init=}]); the activation may be left out
+ * before the options table. */
 static int l_nn_dense(lua_State *L) {
   lua_Integer units = luaL_checkinteger(L, 1);
   int opts = lua_istable(L, 2) ? 2 : 3;
+  if (opts == 2 && !lua_isnone(L, 3))
+    return luaL_error(L, "nn.Dense: the options table comes last (nn.Dense(units [, activation] "
+                      "[, {init=}])), got a %s after it", luaL_typename(L, 3));
   const char *act = opts == 2 ? "linear" : luaL_optstring(L, 2, "linear");
   int a = activation_from_name(act);
   if (units < 1 || units > (1 << 24))

@@ -8,9 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The number of values in a shape, or -1 when it is negative or overflows
+ * (shapes may come from a model file). */
 static int64_t prod(int ndim, const int64_t *shape) {
   int64_t p = 1;
-  for (int i = 0; i < ndim; i++) p *= shape[i];
+  for (int i = 0; i < ndim; i++) {
+    if (shape[i] < 0 || (shape[i] > 0 && p > INT64_MAX / shape[i])) return -1;
+    p *= shape[i];
+  }
   return p;
 }
 
@@ -20,6 +25,10 @@ int model_plan(Model *m, int ndim, const int64_t *shape, char *err) {
   char buf[96];
   memcpy(cur, shape, sizeof(int64_t) * (size_t)ndim);
   m->feat[0] = prod(ndim, shape);
+  if (m->feat[0] < 0) {
+    snprintf(err, NN_ERRLEN, "input shape %s is too large", shape_str(ndim, shape, buf, sizeof buf));
+    return -1;
+  }
   for (int i = 0; i < m->n; i++) {
     Layer *l = m->layers[i];
     switch (l->kind) {
@@ -32,6 +41,11 @@ int model_plan(Model *m, int ndim, const int64_t *shape, char *err) {
       if (l->W && l->W->shape[0] != cur[0]) {
         snprintf(err, NN_ERRLEN, "Dense (layer %d) has weights for %lld inputs, got %lld", i + 1,
                  (long long)l->W->shape[0], (long long)cur[0]);
+        return -1;
+      }
+      if (cur[0] < 1) {
+        snprintf(err, NN_ERRLEN, "Dense (layer %d) needs at least one input feature, got 0",
+                 i + 1);
         return -1;
       }
       cur[0] = l->units;
