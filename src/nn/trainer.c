@@ -5,9 +5,7 @@
 #include "nn.h"
 #include "interrupt.h"
 #include "rng.h"
-#include "threads.h"
 
-#include <cblas.h>
 
 #include <math.h>
 #include <stdio.h>
@@ -51,11 +49,6 @@ int trainer_epoch(FitState *s, double *lossv, double *accv, double *seconds, cha
     snprintf(label, sizeof label, "Epoch %d/%d", s->epoch, s->epochs);
     progress_start(&p, stdout, label, (double)nb);
   }
-  /* Measured (bench_nn.sh): at minibatch sizes OpenBLAS's thread hand-off
-   * costs more than it saves (CIFAR-10 64-hidden epoch 0.77 s on one thread
-   * against 1.24 s on two), so small batches run single-threaded. */
-  int blas_threads = nnlab_threads(), one = B <= 256 && blas_threads > 1;
-  if (one) openblas_set_num_threads(1);
   m->training = 1;
   for (int64_t b = 0; b < nb; b++) {
     int64_t rows = (b + 1) * B <= n ? B : n - b * B;
@@ -66,7 +59,6 @@ int trainer_epoch(FitState *s, double *lossv, double *accv, double *seconds, cha
     double l = batch_loss(m, s->loss, s->ybatch, rows, m->g1, &correct, &fused);
     if (!isfinite(l)) {
       m->training = 0;
-      if (one) openblas_set_num_threads(blas_threads);
       if (s->verbose) progress_done(&p, NULL);
       snprintf(err, NN_ERRLEN, "fit: the loss became %s at epoch %d, batch %lld; try a smaller "
                "learning rate (lr is %g)", isnan(l) ? "NaN" : "infinite", s->epoch,
@@ -89,7 +81,6 @@ int trainer_epoch(FitState *s, double *lossv, double *accv, double *seconds, cha
     if (interrupt_pending()) { stopped = 1; break; }
   }
   m->training = 0;
-  if (one) openblas_set_num_threads(blas_threads);
   if (s->verbose) progress_done(&p, NULL);
   *lossv = seen ? total / (double)seen : NAN;
   *accv = seen ? (double)correct / (double)seen : NAN;
