@@ -15,21 +15,20 @@ static const char *KIND_NAMES[L_NKINDS] = {"Dense", "Flatten", "Rescaling", "ReL
 const char *activation_name(Activation a) { return ACT_NAMES[a]; }
 const char *layer_kind_name(LayerKind k) { return KIND_NAMES[k]; }
 
-int activation_from_name(const char *name) {
-  for (int i = 0; i < ACT_N; i++)
-    if (strcmp(name, ACT_NAMES[i]) == 0) return i;
+/* The position of name in names[0..n), or -1. */
+static int name_index(const char *const *names, int n, const char *name) {
+  for (int i = 0; i < n; i++)
+    if (strcmp(name, names[i]) == 0) return i;
   return -1;
 }
+
+int activation_from_name(const char *name) { return name_index(ACT_NAMES, ACT_N, name); }
 
 static const char *INIT_NAMES[INIT_N] = {"glorot_uniform", "he_uniform", "lecun_uniform", "torch"};
 
 const char *init_name(Init i) { return INIT_NAMES[i]; }
 
-int init_from_name(const char *name) {
-  for (int i = 0; i < INIT_N; i++)
-    if (strcmp(name, INIT_NAMES[i]) == 0) return i;
-  return -1;
-}
+int init_from_name(const char *name) { return name_index(INIT_NAMES, INIT_N, name); }
 
 /* Every scheme draws W ~ U(-a, a); they differ in a:
  *   glorot_uniform  sqrt(6 / (n_in + units))  keeps the variance of the

@@ -6,7 +6,6 @@
 #include "interrupt.h"
 #include "rng.h"
 
-
 #include <math.h>
 #include <stdio.h>
 
