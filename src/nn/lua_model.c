@@ -92,7 +92,7 @@ static Tensor *check_input(lua_State *L, int midx, int xidx, const char *who) {
     for (int i = 0; i < m->n; i++) {
       if (m->layers[i]->kind == L_DENSE && !m->layers[i]->W) {
         lua_rawgeti(L, -1, i + 1);
-        nn_layer_build(L, -1, m->feat[i]);
+        nn_layer_build(L, -1, m->feat[i], NULL, NULL);
         lua_pop(L, 1);
       }
     }
@@ -418,9 +418,7 @@ static int l_nn_load(lua_State *L) {
     l->p = ld->p;
     if (ld->kind == L_DENSE && ld->units < 1) return luaL_error(L, "nn.load: %s: corrupt model file (Dense with %d units)", path, (int)ld->units);
     if (ld->kind == L_DENSE && ld->n_in > 0) {
-      nn_layer_build(L, -1, ld->n_in);
-      memcpy(tensor_f32(l->W), ld->W, (size_t)(ld->n_in * ld->units) * sizeof(float));
-      memcpy(tensor_f32(l->b), ld->b, (size_t)ld->units * sizeof(float));
+      nn_layer_build(L, -1, ld->n_in, ld->W, ld->b);
     }
     model_append(L, midx, lua_gettop(L));
     lua_pop(L, 1);

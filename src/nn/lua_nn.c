@@ -39,8 +39,9 @@ Layer *nn_push_layer(lua_State *L, LayerKind kind) {
 }
 
 /* Creates W, b, dW and db once the input size is known, and fills W and b
- * with the layer's initialisation (layers.c: dense_init). */
-void nn_layer_build(lua_State *L, int idx, int64_t n_in) {
+ * from W0 and b0 (a loaded model) or with the layer's initialisation
+ * (layers.c: dense_init). */
+void nn_layer_build(lua_State *L, int idx, int64_t n_in, const float *W0, const float *b0) {
   Layer *l = lua_touserdata(L, idx);
   int64_t shW[2] = {n_in, l->units}, shb[1] = {l->units};
   idx = lua_absindex(L, idx);
@@ -50,7 +51,12 @@ void nn_layer_build(lua_State *L, int idx, int64_t n_in) {
   Tensor *db = lt_push_new(L, DT_FLOAT32, 1, shb, "nn.Dense");
   for (int k = UV_DB; k >= UV_W; k--) lua_setiuservalue(L, idx, k);
   l->W = W; l->b = b; l->dW = dW; l->db = db;
-  dense_init(l, n_in);
+  if (!W0) {
+    dense_init(l, n_in);
+    return;
+  }
+  memcpy(tensor_f32(W), W0, (size_t)(n_in * l->units) * sizeof(float));
+  memcpy(tensor_f32(b), b0, (size_t)l->units * sizeof(float));
 }
 
 /* ---- constructors -------------------------------------------------------- */

@@ -15,9 +15,10 @@
 Layer *nn_check_layer(lua_State *L, int idx, const char *who);
 /* Pushes a new layer of the given kind with defaults. */
 Layer *nn_push_layer(lua_State *L, LayerKind kind);
-/* Gives the layer at idx its W, b, dW, db tensors for n_in inputs
- * (Glorot-uniform W, zero b). */
-void nn_layer_build(lua_State *L, int idx, int64_t n_in);
+/* Gives the Dense layer at idx its W, b, dW, db tensors for n_in inputs;
+ * W and b take the values at W0 (n_in x units) and b0 (units), or, when W0
+ * is NULL, the layer's initialisation. */
+void nn_layer_build(lua_State *L, int idx, int64_t n_in, const float *W0, const float *b0);
 /* The label vector at idx as contiguous int32 1..K (a converted copy replaces
  * it on the stack when needed); float labels must be whole numbers. Lua error
  * naming the bad label and its position otherwise. The caller checks the shape. */
