@@ -1,10 +1,10 @@
 /* layers.c — forward and backward kernels of every layer, side by side with
  * the math they compute. Shapes: B rows (samples) by F features, row-major.
- * Matrix products go through cblas with transpose flags (no copies). */
+ * Matrix products go through gemm_f32 with transpose flags (no copies). */
 #include "nn.h"
 #include "rng.h"
 
-#include <cblas.h>
+#include "gemm.h"
 #include <math.h>
 #include <string.h>
 
@@ -82,8 +82,7 @@ void gather_rows(float *restrict out, const Tensor *X, const int32_t *idx, int64
 void dense_forward(float *out, const float *in, const float *W, const float *b, int64_t B,
                    int64_t n_in, int64_t n_out) {
   for (int64_t r = 0; r < B; r++) memcpy(out + r * n_out, b, (size_t)n_out * sizeof(float));
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)B, (int)n_out, (int)n_in, 1.0f,
-              in, (int)n_in, W, (int)n_out, 1.0f, out, (int)n_out);
+  gemm_f32(0, 0, B, n_out, n_in, 1.0f, in, n_in, W, n_out, 1.0f, out, n_out);
 }
 
 /* Given dz = dL/d(out) (B x n_out):
@@ -91,16 +90,14 @@ void dense_forward(float *out, const float *in, const float *W, const float *b, 
  *   din = dz·Wᵀ   (B x n_in), skipped when din is NULL (first layer). */
 void dense_backward(float *din, float *dW, float *db, const float *dz, const float *in,
                     const float *W, int64_t B, int64_t n_in, int64_t n_out) {
-  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)n_in, (int)n_out, (int)B, 1.0f, in,
-              (int)n_in, dz, (int)n_out, 0.0f, dW, (int)n_out);
+  gemm_f32(1, 0, n_in, n_out, B, 1.0f, in, n_in, dz, n_out, 0.0f, dW, n_out);
   memset(db, 0, (size_t)n_out * sizeof(float));
   for (int64_t r = 0; r < B; r++) {
     const float *d = dz + r * n_out;
     for (int64_t j = 0; j < n_out; j++) db[j] += d[j];
   }
   if (din)
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)n_in, (int)n_out, 1.0f, dz,
-                (int)n_out, W, (int)n_out, 0.0f, din, (int)n_in);
+    gemm_f32(0, 1, B, n_in, n_out, 1.0f, dz, n_out, W, n_out, 0.0f, din, n_in);
 }
 
 /* relu(x) = max(x, 0); sigmoid(x) = 1/(1+e^-x); tanh; softmax per row with

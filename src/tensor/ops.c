@@ -6,7 +6,7 @@
 #pragma GCC optimize("O3")
 #include "ops.h"
 
-#include <cblas.h>
+#include "gemm.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -470,9 +470,8 @@ int ops_matmul(Tensor *out, const Tensor *a, const Tensor *b, char *err) {
     pb = &cb;
     gemm_layout(pb, &tb, &ldb);
   }
-  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-              (int)m, (int)n, (int)k, 1.0f, tensor_f32(pa), (int)lda, tensor_f32(pb), (int)ldb,
-              0.0f, tensor_f32(out), (int)n);
+  gemm_f32(ta, tb, m, n, k, 1.0f, tensor_f32(pa), lda, tensor_f32(pb), ldb, 0.0f,
+           tensor_f32(out), n);
 done:
   tensor_free(&ca);
   tensor_free(&cb);
