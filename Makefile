@@ -15,7 +15,8 @@ VECT    := -fvect-cost-model=dynamic
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CPPFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
                 -Isrc -Isrc/tensor -Isrc/util -MMD -MP
-LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
+# oneDNN (libdnnl-dev) ships no pkg-config file; it runs its threads on OpenMP.
+LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldnnl -fopenmp -lm -lpthread
 
 SRCS    := $(sort $(wildcard src/*/*.c))
 LUASRC  := $(sort $(wildcard lua/*.lua))
@@ -24,7 +25,7 @@ OBJS    := $(SRCS:%.c=$(BUILD)/%.o) $(BUILD)/embedded_lua.o
 BIN     ?= nnlab
 
 # Debian packages: build, run time, and what the tests and benchmarks compare against.
-DEB_BUILD := build-essential pkg-config liblua5.4-dev libopenblas-dev zlib1g-dev \
+DEB_BUILD := build-essential pkg-config liblua5.4-dev libopenblas-dev libdnnl-dev zlib1g-dev \
              libreadline-dev libcurl4-openssl-dev libssl-dev libcmark-dev
 DEB_RUN   := gnuplot-nox
 DEB_TEST  := python3 python3-numpy python3-sklearn tmux curl

@@ -4,7 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu.h"
+#include "gemm.h"
 #include "host.h"
+#include "threads.h"
 
 static const char USAGE[] =
   "usage: nnlab [options] [script.lua [args...]]\n"
@@ -37,10 +40,23 @@ static int parse_int(const char *s, long lo, long hi, long *out) {
   return 0;
 }
 
+/* The version, and what the computations run on: the matrix library, its
+ * kernels and threads, the processor, and the floating-point mode. */
+static int print_version(int threads) {
+  char lib[256], cpu[64];
+  nnlab_set_threads(threads);
+  gemm_describe(lib, sizeof lib);
+  cpu_model_name(cpu, sizeof cpu);
+  printf("nnlab %s (%s)\n%s\nprocessor: %s (%s); subnormal floats %s\n", NNLAB_VERSION,
+         LUA_RELEASE, lib, cpu, cpu_vector_isa(),
+         cpu_flushes_subnormals() ? "flushed to zero" : "kept");
+  return 0;
+}
+
 /* Fills o from argv; returns -1 to go on and run, or an exit status. */
 static int parse_args(HostOptions *o_, int argc, char **argv) {
   HostOptions o = *o_;
-  int i;
+  int i, version = 0;
   for (i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -48,7 +64,7 @@ static int parse_args(HostOptions *o_, int argc, char **argv) {
     if (a[0] != '-' || strcmp(a, "-") == 0) break;
     if (strcmp(a, "--") == 0) { i++; break; }
     if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) { fputs(USAGE, stdout); return 0; }
-    if (strcmp(a, "--version") == 0) { printf("nnlab %s (%s)\n", NNLAB_VERSION, LUA_RELEASE); return 0; }
+    if (strcmp(a, "--version") == 0) { version = 1; continue; }
     if (strcmp(a, "-i") == 0) { o.interactive = 1; continue; }
     if (strcmp(a, "--check") == 0) { o.check = 1; continue; }
     if (strcmp(a, "--quick") == 0) { o.quick = 1; continue; }
@@ -83,6 +99,7 @@ static int parse_args(HostOptions *o_, int argc, char **argv) {
     if (o.check) while (i < argc) o.scripts[o.nscripts++] = argv[i++];
     else o.scripts[o.nscripts++] = argv[i++];
   }
+  if (version) return print_version(o.threads);
   o.args = (const char **)argv + i;
   o.nargs = argc - i;
   *o_ = o;
@@ -97,7 +114,11 @@ int main(int argc, char **argv) {
   o.progname = argv[0];
   o.exec = calloc((size_t)argc + 1, sizeof *o.exec);
   o.scripts = calloc((size_t)argc + 1, sizeof *o.scripts);
-  if (!o.exec || !o.scripts) status = 1;
+  const char *lib = getenv("NNLAB_GEMM");
+  if (lib && *lib && strcmp(lib, "onednn") && strcmp(lib, "openblas")) {
+    fprintf(stderr, "nnlab: NNLAB_GEMM expects onednn or openblas, got '%s'\n", lib);
+    status = 2;
+  } else if (!o.exec || !o.scripts) status = 1;
   else if ((status = parse_args(&o, argc, argv)) < 0) status = host_run(&o);
   free(o.exec);
   free(o.scripts);
