@@ -401,7 +401,7 @@ A uint8 mask: 1 where t >= u.
 
 @ Tensor:matmul(u) -> Tensor
 The matrix product of two 2-D tensors (m x k by k x n gives m x n),
-computed by cblas_sgemm.
+computed by the matrix library (`nnlab --version` names it).
 > tensor.ones(2, 3):matmul(tensor.ones(3, 4))
 
 # data | Datasets
