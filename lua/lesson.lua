@@ -5,8 +5,32 @@
 -- inserted at the start of each code step tells the runner where it is.
 local C = require "_lesson"
 local page = require "lesson_page"
+local i18n = require "i18n"
 
-local M = { quick = false, lang = "es" }
+-- lesson.lang reads and sets the language of everything nnlab shows
+-- (lua/i18n.lua): assigning "en" or "es" switches it, anything else is an error.
+local M = setmetatable({ quick = false }, {
+  __index = function(_, k) if k == "lang" then return i18n.lang() end end,
+  __newindex = function(t, k, v)
+    if k == "lang" then i18n.set(v) else rawset(t, k, v) end
+  end,
+})
+
+-- lesson.t{es=..., en=...} [, ...]: the string of the current language, for
+-- a lesson's own printed lines; further arguments format it (string.format).
+function M.t(texts, ...)
+  if type(texts) ~= "table" then
+    error("lesson.t: expected a table {es=..., en=...}, got " .. type(texts), 2)
+  end
+  local lang = i18n.lang()
+  local s = texts[lang]
+  if type(s) ~= "string" then
+    error(string.format("lesson.t: no string for language '%s' (the table has %s)", lang,
+      type(s) == "nil" and "none" or type(s)), 2)
+  end
+  if select("#", ...) > 0 then return string.format(s, ...) end
+  return s
+end
 
 -- ---- parsing ----------------------------------------------------------------
 
@@ -154,7 +178,8 @@ function M.expect(name, value, spec)
     error("lesson.expect: expected a range {min=, max=} or an expected value as argument 3, got nil", 2)
   end
   local ok, want = judge(value, spec)
-  local line = string.format("%s %s %s (expected %s)", ok and "PASS" or "FAIL", name, fmt_value(value), want)
+  local line = string.format("%s %s %s (%s %s)", ok and "PASS" or "FAIL", name, fmt_value(value),
+    i18n.t("lesson.expected"), want)
   local rec = { name = name, ok = ok, line = line }
   if state then
     state.records[#state.records + 1] = rec
@@ -231,7 +256,7 @@ local function install(s)
         s.plots[s.current] = list
         list[#list + 1] = { path = path, title = title }
       end
-      if s.show_prose then s.real_write(string.format("[plot: %s]\n", path)) end
+      if s.show_prose then s.real_write(i18n.t("lesson.plot", path), "\n") end
     end
   end
 end
@@ -287,7 +312,8 @@ local function prepare(path, opts, env)
   local code = plain and src:gsub("^#", "--#", 1) or instrument(doc)
   local chunk, cerr = load(code, "@" .. path, "t", env)
   if not chunk then error(cerr, 0) end
-  M.quick, M.lang = opts.quick and true or false, opts.lang or M.lang
+  M.quick = opts.quick and true or false
+  if opts.lang then M.lang = opts.lang end
   local s = { doc = doc, opts = opts, path = path, outputs = {}, plots = {}, records = {},
     next_block = 1, step_block = {}, plain = plain,
     show_prose = not opts.check and not opts.render,
@@ -320,7 +346,7 @@ end
 
 local function report_unmet(s)
   for _, r in ipairs(s.records) do
-    if not r.ok then io.stderr:write("nnlab: ", s.path, ": expectation not met: ", r.line, "\n") end
+    if not r.ok then io.stderr:write("nnlab: ", s.path, ": ", i18n.t("lesson.unmet"), r.line, "\n") end
   end
 end
 
@@ -335,7 +361,7 @@ function M.run_file(path, opts, ...)
     if opts.render then
       local info = { lang = M.lang, quick = M.quick, version = nnlab and nnlab.version }
       if err == nil then
-        print("wrote " .. table.concat(page.write(s, opts.render, info), ", "))
+        print(i18n.t("lesson.wrote", table.concat(page.write(s, opts.render, info), ", ")))
       elseif pcall(page.write, s, opts.render, info) then
         io.stderr:write(string.format("nnlab: wrote %s up to the error\n", opts.render))
       end
@@ -383,7 +409,7 @@ function M.check_files(paths, opts)
       failed = failed + 1
       print(string.format("FAIL %s: %s", path, (err:gsub("\n", "\n    "))))
     elseif #s.records == 0 then
-      print("(" .. path .. " records no expectations)")
+      print(i18n.t("lesson.no_expect", path))
     end
     collectgarbage()
   end
