@@ -81,8 +81,6 @@ M.messages = {
   ["help.example"] = { es = "  Ejemplo:", en = "  Example:" },
   ["help.try"] = { es = 'Pruebe help(tensor), help(tensor.zeros), help("Model:fit") o help(t) para un tensor t.',
                    en = 'Try help(tensor), help(tensor.zeros), help("Model:fit"), or help(t) for a tensor t.' },
-  -- errors shown to the user
-  ["error.did_you_mean"] = { es = " (¿quería decir '%s'?)", en = " (did you mean '%s'?)" },
 }
 
 M.LANGS = { es = true, en = true }

@@ -116,6 +116,30 @@ local function instrument(doc)
   return table.concat(out, "\n") .. "\n"
 end
 
+-- Prose must stand between complete statements: a step marker inside an
+-- expression would change the code (in a table constructor its ";" is a
+-- field separator). So the code before each step must compile on its own;
+-- if it does not, the prose line that opened the step is named.
+local function check_prose_places(doc, path)
+  local lines = {}
+  for i, l in ipairs(doc.lines) do lines[i] = l end
+  if lines[1] and lines[1]:sub(1, 1) == "#" then lines[1] = "--" .. lines[1] end
+  if not load(table.concat(lines, "\n"), "=check", "t") then return end -- its own error comes later
+  for _, b in ipairs(doc.blocks) do
+    if b.kind == "code" and b.step and b.step > 1 then
+      local ok, err = load(table.concat(lines, "\n", 1, b.first - 1), "=check", "t")
+      if not ok then
+        local at = b.first - 1 -- the first prose line after the last code line
+        while at > 1 and (classify(doc.lines[at - 1]) or not doc.lines[at - 1]:find("%S")) do at = at - 1 end
+        while not classify(doc.lines[at]) do at = at + 1 end
+        error(string.format("%s:%d: prose line inside an unfinished statement or expression (the code " ..
+          "before it is not complete: %s); put prose only between complete statements, or write this " ..
+          "line as a '--' code comment", path, at, (err:gsub("^check:%d+: ", ""))), 0)
+      end
+    end
+  end
+end
+
 -- ---- expectations -----------------------------------------------------------
 
 local state -- the lesson being run: doc, opts, outputs, plots, records
@@ -271,10 +295,25 @@ local function uninstall(s)
   rawset(_G, HANDOFF, nil)
 end
 
+-- step(0), called on the lesson's last line under -i: keeps the lesson's
+-- top-level locals (the caller's, level 2) for the REPL that follows.
+local function keep_locals(s)
+  s.locals = {}
+  for i = 1, math.huge do
+    local name, value = debug.getlocal(3, i)
+    if name == nil then break end
+    if name:match("^[%a_][%w_]*$") and name ~= "__nnlab_step" then s.locals[name] = value end
+  end
+end
+
 local function step(n)
   local s = state
   rawset(_G, HANDOFF, nil)
   if not s then return end
+  if n == 0 then
+    keep_locals(s) -- not a tail call: keep_locals reads level 3
+    return
+  end
   local bi = s.step_block[n]
   collect(s)
   flush_prose(s, bi)
@@ -303,6 +342,7 @@ local function prepare(path, opts, env)
   local src = f:read("a")
   f:close()
   local doc = parse(src)
+  check_prose_places(doc, path)
   -- A script without prose, run without --render or --check, is a plain
   -- script: it runs as it is, nothing replaced.
   local plain = not opts.render and not opts.check
@@ -310,6 +350,13 @@ local function prepare(path, opts, env)
     if b.kind == "prose" then plain = false end
   end
   local code = plain and src:gsub("^#", "--#", 1) or instrument(doc)
+  -- under -i a last line hands the top-level locals to the REPL (not after
+  -- a final return statement, where no line may follow)
+  local captures = false
+  if opts.interactive and not opts.check then
+    local with = (plain and ("local __nnlab_step = " .. HANDOFF .. "; " .. code) or code) .. "\n__nnlab_step(0)\n"
+    if load(with, "=check", "t") then code, captures = with, true end
+  end
   local chunk, cerr = load(code, "@" .. path, "t", env)
   if not chunk then error(cerr, 0) end
   M.quick = opts.quick and true or false
@@ -323,7 +370,10 @@ local function prepare(path, opts, env)
     if b.step then s.step_block[b.step] = i end
   end
   state = s
-  if plain then return s, chunk end
+  if plain then
+    if captures then rawset(_G, HANDOFF, step) end
+    return s, chunk
+  end
   install(s)
   setup_plots(path, opts)
   rawset(_G, HANDOFF, step)
@@ -352,9 +402,24 @@ end
 
 -- The error propagates untouched (the host's handler then shows the lesson's
 -- own traceback); a to-be-closed guard restores print and writes the page.
+-- The folder of a --render page is made before the lesson runs, so a bad
+-- path fails at once rather than after the training.
+local function make_page_folder(path)
+  local dir = path:match("^(.*)/[^/]*$")
+  if not dir or dir == "" then return end
+  for _, l in ipairs { "es", "en" } do
+    local d = dir:gsub("{lang}", l)
+    local ok, err = require("_plot").mkdirs(d)
+    if not ok then error(string.format("--render %s: %s", path, tostring(err)), 0) end
+  end
+end
+
 function M.run_file(path, opts, ...)
   opts = opts or nnlab.options
-  if opts.render then page.check_target(opts.render) end
+  if opts.render then
+    page.check_target(opts.render)
+    make_page_folder(opts.render)
+  end
   local s, chunk = prepare(path, opts, _G)
   local guard <close> = setmetatable({}, { __close = function(_, err)
     finish(s, err)
@@ -368,7 +433,11 @@ function M.run_file(path, opts, ...)
     end
     if err == nil then report_unmet(s) end
   end })
-  return chunk(...)
+  local results = table.pack(chunk(...))
+  if opts.interactive and s.locals then
+    for k, v in pairs(s.locals) do rawset(_G, k, v) end
+  end
+  return table.unpack(results, 1, results.n)
 end
 
 -- The message of a lesson's error and the traceback lines in the lesson

@@ -274,7 +274,7 @@ local function handler(e)
     e = mt and mt.__tostring and safe_tostring(e) or string.format("(error object is a %s value)", type(e))
   end
   if e:find("interrupted!$") then return e end
-  return debug.traceback(e, 2)
+  return debug.traceback(e .. require("errors").did_you_mean(e), 2)
 end
 
 -- Takes one line; returns true when the statement needs more lines.
