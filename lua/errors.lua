@@ -122,7 +122,10 @@ end
 local function frame_line(info)
   local where = info.short_src .. ":" .. info.currentline .. ":"
   if info.what == "main" then return "\t" .. where .. " in main chunk" end
-  if info.name then return string.format("\t%s in function '%s'", where, info.name) end
+  if info.name then -- worded as Lua's own traceback
+    local what = (info.namewhat == "global" or info.namewhat == "") and "function" or info.namewhat
+    return string.format("\t%s in %s '%s'", where, what, info.name)
+  end
   return string.format("\t%s in function <%s:%d>", where, info.short_src, info.linedefined)
 end
 
