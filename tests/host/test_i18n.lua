@@ -88,3 +88,12 @@ T.test("dataset descriptions, the REPL banner and help() headings follow the lan
   local en = run("en", "print(help.text()) print(help.text(tensor))")
   T.ok(en:find("Modules:", 1, true) and en:find("Functions:", 1, true), en)
 end)
+
+T.test("--check lines in the language; the closing N passed, N failed stays English", function()
+  local fix = (os.getenv("NNLAB_ROOT") or ".") .. "/tests/lessons/fixtures/tiny.lua"
+  local es = T.sh(string.format("%s --check --lang es %s", BIN, fix))
+  T.ok(es:find("PASS sum of squares 14 (esperado 14)", 1, true), es)
+  T.ok(es:find("\n2 passed, 0 failed\n$"), es)
+  local en = T.sh(string.format("%s --check --lang en %s", BIN, fix))
+  T.ok(en:find("PASS sum of squares 14 (expected 14)", 1, true), en)
+end)
