@@ -69,7 +69,7 @@ local function member_names()
     if type(v) == "table" then
       for k, x in pairs(v) do
         if type(k) == "string" and k:match("^[%a_][%w_]*$") and k:sub(1, 2) ~= "__" then names[k] = true end
-        if type(x) == "table" or (type(x) == "function" and k == "__index") then push(x, depth + 1) end
+        if type(x) == "table" or (type(x) == "function" and (k == "__index" or depth < 1)) then push(x, depth + 1) end
       end
       local mt = getmetatable(v)
       if type(mt) == "table" then push(mt, depth + 1) end

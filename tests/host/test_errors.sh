@@ -58,6 +58,9 @@ out=$("$BIN" -e 'local t = tensor.zeroes(2)' 2>&1)
 check "an unknown module field suggests the close one" has "$out" "(field 'zeroes') (did you mean 'zeros'?)"
 out=$("$BIN" -e 'local x = metrcis.confusion' 2>&1)
 check "a misspelt module suggests the module" has "$out" "(did you mean 'metrics'?)"
+printf 'local d = data.dataset{X = tensor.zeros({3, 2, 2}, "uint8"), y = tensor.ones(3):int()}\nfor x in d:batchs(2) do end\n' >"$tmp/ds.lua"
+out=$("$BIN" "$tmp/ds.lua" 2>&1)
+check "a dataset method (Lua sugar) is suggested too" has "$out" "(method 'batchs') (did you mean 'batches'?)"
 out=$("$BIN" -e 'qqqqqqqq()' 2>&1)
 check "nothing close: no suggestion" lacks "$out" "did you mean"
 out=$(printf 'm = nn.Sequential{nn.Dense(2)}\nm:sumary()\n' | "$BIN" -i 2>&1)
