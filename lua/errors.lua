@@ -117,6 +117,24 @@ function M.did_you_mean(msg)
   return best and string.format(" (did you mean '%s'?)", best) or ""
 end
 
+-- The locals of the user's main chunk (a script or lesson) on the stack from
+-- `level` up, by name: what -i gives the REPL after an error.
+function M.main_locals(level)
+  for l = level + 1, math.huge do
+    local info = debug.getinfo(l, "Sl")
+    if not info then return {} end
+    if info.what == "main" and is_user(info) then
+      local out = {}
+      for i = 1, math.huge do
+        local name, value = debug.getlocal(l, i)
+        if name == nil then break end
+        if name:match("^[%a_][%w_]*$") and name ~= "__nnlab_step" then out[name] = value end
+      end
+      return out
+    end
+  end
+end
+
 -- ---- the message ---------------------------------------------------------
 
 local function frame_line(info)

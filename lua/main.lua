@@ -42,10 +42,13 @@ return function(opts)
     _G[name] = require(name)
   end
   if type(tensor.seed) == "function" then tensor.seed(opts.seed) end
+  local kept -- under -i, the script's locals at the error
   local ok, status = xpcall(run, function(e)
+    if opts.interactive then kept = errors.main_locals(2) end
     local msg = errors.format(e, 2, opts.traceback) -- not a tail call: the levels count this frame
     return msg
   end, opts)
+  for k, v in pairs(kept or {}) do rawset(_G, k, v) end
   if not ok then
     io.stdout:flush()
     io.stderr:write("nnlab: ", status, "\n")

@@ -419,11 +419,11 @@ def _():
         s.close()
 
 
-@case("nnlab -i after a failing script: its error, then the REPL")
+@case("nnlab -i after a failing script: its error, then the REPL with its locals")
 def _():
     script = os.path.join(HOME, "fails.lua")
     with open(script, "w") as f:
-        f.write("broken_before = 7\nerror('lesson failed here')\n")
+        f.write("local broken_before = 7\nerror('lesson failed here')\n")
     s = Session(HOME, ["-i", script])
     try:
         s.expect(r"fails.lua:2: lesson failed here")
