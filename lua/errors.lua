@@ -117,8 +117,9 @@ function M.did_you_mean(msg)
   return best and string.format(" (did you mean '%s'?)", best) or ""
 end
 
--- The locals of the user's main chunk (a script or lesson) on the stack from
--- `level` up, by name: what -i gives the REPL after an error.
+-- The locals of the user's main chunk (a script or lesson) on the stack
+-- above `level`, by name: what -i gives the REPL, after the lesson (the
+-- runner's last line calls this) or at an error.
 function M.main_locals(level)
   for l = level + 1, math.huge do
     local info = debug.getinfo(l, "Sl")

@@ -295,23 +295,14 @@ local function uninstall(s)
   rawset(_G, HANDOFF, nil)
 end
 
--- step(0), called on the lesson's last line under -i: keeps the lesson's
--- top-level locals (the caller's, level 2) for the REPL that follows.
-local function keep_locals(s)
-  s.locals = {}
-  for i = 1, math.huge do
-    local name, value = debug.getlocal(3, i)
-    if name == nil then break end
-    if name:match("^[%a_][%w_]*$") and name ~= "__nnlab_step" then s.locals[name] = value end
-  end
-end
-
+-- step(0) is called on the lesson's last line under -i: it keeps the
+-- lesson's top-level locals (its caller's) for the REPL that follows.
 local function step(n)
   local s = state
   rawset(_G, HANDOFF, nil)
   if not s then return end
   if n == 0 then
-    keep_locals(s) -- not a tail call: keep_locals reads level 3
+    s.locals = require("errors").main_locals(1)
     return
   end
   local bi = s.step_block[n]
