@@ -140,6 +140,8 @@ static void push_options(lua_State *L, const HostOptions *o) {
   lua_setfield(L, -2, "check");
   lua_pushboolean(L, o->quick);
   lua_setfield(L, -2, "quick");
+  lua_pushboolean(L, o->traceback);
+  lua_setfield(L, -2, "traceback");
   set_opt_string(L, "render", o->render);
   set_opt_string(L, "plot", o->plot);
   set_opt_string(L, "out", o->out);

@@ -14,6 +14,7 @@ typedef struct HostOptions {
   int nexec;
   int interactive;     /* -i */
   int check, quick;
+  int traceback;       /* --traceback: every frame of an error */
   const char *render, *plot, *out, *lang;
   long seed;
   int threads;         /* 0: all cores */

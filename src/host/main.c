@@ -17,6 +17,7 @@ static const char USAGE[] =
   "  --check            run lessons' lesson.expect checks; exit 1 if any fails\n"
   "  --quick            lessons use their small, fast configuration (lesson.quick)\n"
   "  --render FILE      write the lesson as a workbook page (FILE.md or FILE.html)\n"
+  "  --traceback        show the full Lua traceback of every error\n"
   "  --plot MODE        window | png | svg | dumb | none\n"
   "  --out DIR          where plots and rendered files go (default out/<script>)\n"
   "  --seed N           seed of every random generator (default 42)\n"
@@ -68,6 +69,7 @@ static int parse_args(HostOptions *o_, int argc, char **argv) {
     if (strcmp(a, "-i") == 0) { o.interactive = 1; continue; }
     if (strcmp(a, "--check") == 0) { o.check = 1; continue; }
     if (strcmp(a, "--quick") == 0) { o.quick = 1; continue; }
+    if (strcmp(a, "--traceback") == 0) { o.traceback = 1; continue; }
     /* options that take a value */
     if (strcmp(a, "-e") && strcmp(a, "--render") && strcmp(a, "--plot") && strcmp(a, "--out") &&
         strcmp(a, "--seed") && strcmp(a, "--threads") && strcmp(a, "--lang"))

@@ -55,6 +55,10 @@ static int write_all(const char *path, const unsigned char *data, size_t len, ch
     free(tmp);
     return -1;
   }
+  /* mkstemp's file is 0600; the model file follows the umask like any other */
+  mode_t mask = umask(0);
+  umask(mask);
+  (void)fchmod(fd, 0666 & ~mask);
   size_t done = 0;
   while (done < len) {
     ssize_t w = write(fd, data + done, len - done);

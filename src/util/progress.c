@@ -25,6 +25,7 @@ void progress_start(Progress *p, FILE *out, const char *label, double total) {
   p->start = p->last = progress_now();
   p->last -= 1.0; /* draw the first update at once */
   snprintf(p->label, sizeof p->label, "%s", label ? label : "");
+  p->eta_word = "ETA";
 }
 
 static void fmt_time(char *buf, size_t len, double s) {
@@ -47,8 +48,8 @@ void progress_update(Progress *p, double done, const char *info) {
     for (int i = 0; i < width; i++) bar[i] = i < fill ? '=' : (i == fill ? '>' : ' ');
     bar[width] = '\0';
     fmt_time(eta, sizeof eta, done > 0 ? (now - p->start) * (p->total - done) / done : -1);
-    fprintf(p->out, "\r\033[K%s [%s] %3d%% %s ETA %s", p->label, bar, (int)(frac * 100),
-            info ? info : "", eta);
+    fprintf(p->out, "\r\033[K%s [%s] %3d%% %s %s %s", p->label, bar, (int)(frac * 100),
+            info ? info : "", p->eta_word, eta);
   } else {
     fmt_time(eta, sizeof eta, now - p->start);
     fprintf(p->out, "\r\033[K%s %s %s", p->label, info ? info : "", eta);

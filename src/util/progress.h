@@ -12,6 +12,7 @@ typedef struct Progress {
   double total;       /* units expected; 0 when unknown */
   double start, last; /* monotonic seconds */
   char label[64];
+  const char *eta_word; /* "ETA" unless the caller sets its own word after start */
 } Progress;
 
 /* Monotonic clock in seconds. */
