@@ -19,6 +19,8 @@ return function(opts)
     _G[name] = require(name)
   end
   if type(tensor.seed) == "function" then tensor.seed(opts.seed) end
+  if opts.install_kernel then return require("kernel").install(opts.install_kernel, opts) end
+  if opts.kernel then return require("kernel").serve(opts.kernel, opts) end
   for _, stat in ipairs(opts.exec) do
     local chunk, err = load(stat, "=(command line)", "t")
     if not chunk then error(err, 0) end
