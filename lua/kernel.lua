@@ -211,8 +211,10 @@ function M.spec(opts)
   local argv = array { exe }
   if opts.quick then argv[#argv + 1] = "--quick" end
   if opts.seed and opts.seed ~= 42 then argv[#argv + 1] = "--seed"; argv[#argv + 1] = tostring(opts.seed) end
-  for _, k in ipairs({ "plot", "out" }) do
-    if opts[k] then argv[#argv + 1] = "--" .. k; argv[#argv + 1] = opts[k] end
+  local given = { plot = opts.plot, out = opts.out, lang = opts.lang_given,
+    threads = opts.threads_given and tostring(opts.threads_given) }
+  for _, k in ipairs({ "threads", "lang", "plot", "out" }) do
+    if given[k] then argv[#argv + 1] = "--" .. k; argv[#argv + 1] = given[k] end
   end
   argv[#argv + 1] = "--kernel"
   argv[#argv + 1] = "{connection_file}"

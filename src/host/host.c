@@ -149,6 +149,11 @@ static void push_options(lua_State *L, const HostOptions *o) {
   set_opt_string(L, "out", o->out);
   lua_pushstring(L, o->lang ? o->lang : default_lang());
   lua_setfield(L, -2, "lang");
+  set_opt_string(L, "lang_given", o->lang); /* --lang as given, for the kernel spec */
+  if (o->threads > 0) {
+    lua_pushinteger(L, o->threads);
+    lua_setfield(L, -2, "threads_given");
+  }
   lua_pushinteger(L, o->seed);
   lua_setfield(L, -2, "seed");
   lua_pushinteger(L, nnlab_threads());

@@ -389,22 +389,32 @@ static void close_all(Kernel *k) {
 int kernel_serve(const char *connection_file, const KernelHandlers *h, const KernelInfo *info, char *err,
                  size_t errlen) {
   Kernel k;
+  sigset_t sigint, old;
   memset(&k, 0, sizeof k);
+  /* ZeroMQ's and our threads start with SIGINT blocked, so Ctrl-C (Jupyter's
+   * interrupt) lands on this thread: it breaks zmq_poll when idle and stops
+   * the running cell otherwise. */
+  sigemptyset(&sigint);
+  sigaddset(&sigint, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &sigint, &old);
   k.h = h;
   k.info = info;
   wire_new_id(k.session);
   if (!(k.ctx = zmq_ctx_new())) {
     snprintf(err, errlen, "cannot start ZeroMQ: %s", zmq_strerror(errno));
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     return -1;
   }
   if (connect_all(&k, connection_file, err, errlen) < 0) {
     close_all(&k);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     return -1;
   }
   if (pthread_create(&k.hb_thread, NULL, heartbeat, &k) == 0) k.hb_running = 1;
   g_log_fd = dup(2);
   if (g_log_fd < 0) g_log_fd = 2;
   if (streams_start(&k.streams, send_stream, &k) < 0) kernel_log("output stays on the terminal: %s", strerror(errno));
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
   status(&k, "starting");
   while (!k.done) {
     zmq_pollitem_t items[3] = {{k.control, 0, ZMQ_POLLIN, 0}, {k.shell, 0, ZMQ_POLLIN, 0}, {k.stdin_, 0, ZMQ_POLLIN, 0}};

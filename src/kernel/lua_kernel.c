@@ -7,6 +7,7 @@
 #include <lauxlib.h>
 #include <limits.h>
 #include <math.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -261,6 +262,7 @@ static int l_kernel_serve(lua_State *L) {
   KernelInfo info;
   KernelHandlers h = {&b, h_execute, h_complete, h_inspect, h_is_complete, h_clear_interrupt};
   char err[512];
+  int rc;
   luaL_checktype(L, 2, LUA_TTABLE);
   luaL_checktype(L, 3, LUA_TTABLE);
   lua_getfield(L, 3, "version");
@@ -272,11 +274,13 @@ static int l_kernel_serve(lua_State *L) {
   b.L = L;
   b.handlers = 2;
   progress_set_live(1); /* fit's bar redraws in the cell as on a terminal */
-  if (kernel_serve(path, &h, &info, err, sizeof err) != 0) {
-    progress_set_live(0);
-    return luaL_error(L, "--kernel: %s", err);
-  }
+  rc = kernel_serve(path, &h, &info, err, sizeof err);
   progress_set_live(0);
+  if (rc != 0) return luaL_error(L, "--kernel: %s", err);
+  /* Jupyter interrupts a kernel before shutting it down: once the loop has
+   * ended, Ctrl-C has nothing left to stop. */
+  signal(SIGINT, SIG_IGN);
+  interrupt_consume(L);
   return 0;
 }
 

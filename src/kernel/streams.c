@@ -102,7 +102,7 @@ int streams_start(Streams *s, StreamSend send, void *ud) {
   if (s->saved_out < 0 || s->saved_err < 0) return -1;
   pthread_mutex_init(&s->lock, NULL);
   if (dup2(s->pipe_out[1], 1) < 0 || dup2(s->pipe_err[1], 2) < 0) return -1;
-  setvbuf(stdout, NULL, _IOFBF, 1 << 14);
+  setvbuf(stdout, NULL, _IOLBF, 1 << 14); /* as on a terminal: io.write's lines in order with a child's */
   setvbuf(stderr, NULL, _IOLBF, 1 << 14);
   if (pthread_create(&s->thread, NULL, forward, s) != 0) {
     dup2(s->saved_out, 1);
