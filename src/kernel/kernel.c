@@ -243,6 +243,7 @@ static json_t *history(Kernel *k, const WireMsg *req) {
 static void handle(Kernel *k, void *sock, const WireMsg *req) {
   const char *type = json_string_value(json_object_get(req->header, "msg_type"));
   json_t *r = NULL;
+  if (!type) return; /* wire_recv lets no such message through */
   char rtype[64];
   json_decref(k->parent);
   k->parent = json_incref(req->header);

@@ -41,6 +41,10 @@ static json_t *to_json(lua_State *L, int idx, int depth, char *err, size_t errle
     snprintf(err, errlen, "nested deeper than 64 levels (a cycle?)");
     return NULL;
   }
+  if (!lua_checkstack(L, 4)) { /* each level holds a key, a value and a metatable */
+    snprintf(err, errlen, "out of Lua stack");
+    return NULL;
+  }
   switch (lua_type(L, idx)) {
   case LUA_TNIL: return json_null();
   case LUA_TBOOLEAN: return json_boolean(lua_toboolean(L, idx));
