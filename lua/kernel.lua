@@ -1,7 +1,8 @@
 -- kernel.lua — nnlab as a Jupyter kernel (`nnlab --kernel CONN`): each cell
 -- is compiled and run as the REPL runs a line (lua/repl.lua), its value shown
--- as the REPL shows it, plots sent to the cell as images, completion and help
--- from the REPL's; and `--install-kernel`, which writes the kernel spec.
+-- as the REPL shows it, plots sent to the cell as images, io.read answered by
+-- the notebook, completion and help from the REPL's; and `--install-kernel`,
+-- which writes the kernel spec.
 local C = require "_kernel"
 local repl = require "repl"
 
@@ -49,7 +50,7 @@ end
 local function html_of(v, text)
   local mt = getmetatable(v)
   local name = type(mt) == "table" and rawget(mt, "__name")
-  if name == "nnlab.Tensor" or (type(v) == "table" and rawget(v, "counts") and rawget(v, "classes")) then
+  if name == "nnlab.Tensor" or name == "nnlab.Confusion" then
     return "<pre>" .. text:gsub("[&<>]", { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;" }) .. "</pre>"
   end
   return nil
@@ -170,11 +171,27 @@ local function setup_plots(opts)
   return tmp
 end
 
+-- ---- input -------------------------------------------------------------------
+
+-- io.read in a cell asks the notebook for a line (the stdin channel):
+-- formats "l" (the default), "L" (with its newline) and "n" (a number).
+local function read_input(fmt, ...)
+  if select("#", ...) > 0 then error("io.read: in a notebook, read one value at a time", 2) end
+  fmt = type(fmt) == "string" and fmt:gsub("^%*", "") or fmt or "l"
+  if fmt ~= "l" and fmt ~= "L" and fmt ~= "n" then
+    error(string.format("io.read: in a notebook, expected format \"l\", \"L\" or \"n\", got %s", tostring(fmt)), 2)
+  end
+  local line = C.input("")
+  if fmt == "n" then return tonumber(line) end
+  return fmt == "L" and (line .. "\n") or line
+end
+
 -- ---- serving ------------------------------------------------------------------
 
 function M.serve(connection_file, opts)
   lesson.quick, lesson.lang = opts.quick and true or false, opts.lang or lesson.lang
   local tmp = setup_plots(opts)
+  io.read = read_input
   local banner = string.format("nnlab %s (%s) -- help() for an overview, help(x) for x", nnlab.version, _VERSION)
   local ok, err = pcall(C.serve, connection_file, {
     execute = M.execute, complete = M.complete, inspect = M.inspect, is_complete = M.is_complete,

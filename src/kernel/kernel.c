@@ -51,6 +51,8 @@ struct Kernel {
   Streams streams;
   json_t *parent; /* header of the request being answered (iopub messages' parent) */
   int count;      /* execution_count */
+  const WireMsg *request; /* the execute request running, for input requests */
+  int allow_stdin;
   HistoryEntry *hist;
   int nhist, caphist;
   int done;
@@ -104,6 +106,43 @@ void kernel_display(Kernel *k, json_t *data, json_t *metadata, const char *displ
   iopub(k, update ? "update_display_data" : "display_data", c);
 }
 
+char *kernel_input(Kernel *k, const char *prompt, int password, const char **why) {
+  *why = "not allowed";
+  if (!k->request || !k->allow_stdin) return NULL;
+  *why = "failed";
+  streams_flush(&k->streams); /* the prompt a cell printed comes first */
+  if (wire_send(k->stdin_, &k->key, k->session, k->request, "input_request", k->parent,
+                json_pack("{s:s, s:b}", "prompt", prompt, "password", password))) {
+    kernel_log("cannot send input_request: %s", zmq_strerror(errno));
+    return NULL;
+  }
+  for (;;) {
+    zmq_pollitem_t item = {k->stdin_, 0, ZMQ_POLLIN, 0};
+    WireMsg m;
+    char err[256];
+    const char *type, *value;
+    char *line;
+    if (zmq_poll(&item, 1, -1) < 0) {
+      if (errno == EINTR) *why = "interrupted";
+      return NULL;
+    }
+    if (wire_recv(k->stdin_, &k->key, &m, err, sizeof err) != 0) {
+      kernel_log("%s", err);
+      continue;
+    }
+    type = json_string_value(json_object_get(m.header, "msg_type"));
+    value = json_string_value(json_object_get(m.content, "value"));
+    if (strcmp(type, "input_reply") != 0 || !value) {
+      kernel_log("%s on the stdin channel is not an input_reply with a value: dropped", type);
+      wire_free(&m);
+      continue;
+    }
+    line = strdup(value);
+    wire_free(&m);
+    return line;
+  }
+}
+
 /* ---- requests ------------------------------------------------------------ */
 
 static json_t *kernel_info(Kernel *k) {
@@ -139,7 +178,10 @@ static json_t *execute(Kernel *k, const WireMsg *req) {
     remember(k, code);
   }
   if (!silent) iopub(k, "execute_input", json_pack("{s:s, s:i}", "code", code, "execution_count", k->count));
+  k->request = req;
+  k->allow_stdin = !json_is_false(json_object_get(c, "allow_stdin"));
   failed = k->h->execute(k->h->ud, k, code, k->count, silent, &result, &error);
+  k->request = NULL;
   streams_flush(&k->streams);
   if (failed) {
     if (!error) error = json_pack("{s:s, s:s, s:[]}", "ename", "Error", "evalue", "unknown error", "traceback");

@@ -41,6 +41,12 @@ int kernel_serve(const char *connection_file, const KernelHandlers *h, const Ker
  * (or update_display_data when `update`) with `data` and `metadata` (both
  * stolen; metadata may be NULL), under `display_id` when not NULL. */
 void kernel_display(Kernel *k, json_t *data, json_t *metadata, const char *display_id, int update);
+/* While an execute request runs: asks the client for a line (input_request
+ * on the stdin channel, with `prompt`, hidden when `password`) and waits for
+ * its input_reply. Returns the malloc'd line (the caller frees it), or NULL:
+ * *why is then "not allowed" (the request said allow_stdin false), "interrupted"
+ * (Ctrl-C while waiting) or "failed". */
+char *kernel_input(Kernel *k, const char *prompt, int password, const char **why);
 /* Sends what was printed so far as stream messages. */
 void kernel_flush_output(Kernel *k);
 /* A line on the kernel's own standard error (its log), whatever the cells print. */

@@ -1,6 +1,7 @@
 /* lua_kernel.c — the kernel's binding, registered as _kernel: serve() runs
  * the server of kernel.c with handlers that call the Lua functions of
- * lua/kernel.lua; display() shows a MIME bundle in the running cell (plots);
+ * lua/kernel.lua; display() shows a MIME bundle in the running cell (plots),
+ * input() asks the notebook for a line (io.read in a cell);
  * json() writes Lua values as JSON (notebooks, kernel specs); exe() is the
  * absolute path of this program. */
 #include <jansson.h>
@@ -8,6 +9,7 @@
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -141,6 +143,24 @@ static int l_kernel_display(lua_State *L) {
   }
   kernel_display(g_kernel, data, meta, id, lua_toboolean(L, 4));
   lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* _kernel.input([prompt [, password]]) -> the line the notebook's user typed.
+ * Raises an error when no cell runs or the cell may not ask for input. */
+static int l_kernel_input(lua_State *L) {
+  const char *prompt = luaL_optstring(L, 1, ""), *why;
+  char *line;
+  if (!g_kernel) return luaL_error(L, "input: no cell is running");
+  line = kernel_input(g_kernel, prompt, lua_toboolean(L, 2), &why);
+  if (!line) {
+    if (strcmp(why, "interrupted") == 0) return luaL_error(L, "interrupted!");
+    if (strcmp(why, "not allowed") == 0)
+      return luaL_error(L, "input: this client does not take input (allow_stdin is false)");
+    return luaL_error(L, "input: the client did not answer");
+  }
+  lua_pushstring(L, line);
+  free(line);
   return 1;
 }
 
@@ -290,7 +310,7 @@ static int l_kernel_serve(lua_State *L) {
 
 static const luaL_Reg FUNCS[] = {
   {"serve", l_kernel_serve}, {"display", l_kernel_display}, {"json", l_kernel_json},
-  {"exe", l_kernel_exe},     {NULL, NULL},
+  {"exe", l_kernel_exe},     {"input", l_kernel_input}, {NULL, NULL},
 };
 
 int luaopen_nnlab_kernel(lua_State *L) {

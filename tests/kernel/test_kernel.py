@@ -134,6 +134,23 @@ def _():
     run(kc, "plot.output('png')")
 
 
+@case("stdin: io.read in a cell asks the notebook (input_request) and returns its answer")
+def _():
+    msg_id = kc.execute("io.write('name? '); who = io.read(); n = io.read('n')", allow_stdin=True)
+    req = kc.get_stdin_msg(timeout=10)
+    check(req["msg_type"] == "input_request" and req["parent_header"]["msg_id"] == msg_id, req)
+    kc.input("Ada")
+    req = kc.get_stdin_msg(timeout=10)
+    kc.input("42")
+    reply = kc.get_shell_msg(timeout=10)
+    check(reply["content"]["status"] == "ok", reply["content"])
+    reply, msgs = run(kc, "{who, n}")
+    check(result_of(msgs) == '{"Ada", 42}', msgs)
+    msg_id = kc.execute("io.read()", allow_stdin=False)
+    reply = kc.get_shell_msg(timeout=10)
+    check(reply["content"]["status"] == "error" and "allow_stdin" in reply["content"]["evalue"], reply["content"])
+
+
 FIT = """
 local n, t = 40000, {}
 for i = 1, n do t[i] = i % 10 + 1 end

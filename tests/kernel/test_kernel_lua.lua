@@ -30,6 +30,15 @@ T.test("execute: value, statements then an expression, nothing for a statement",
   T.ok(ok and bundle == nil, "silent shows nothing")
 end)
 
+T.test("execute: tensors and confusion matrices also give text/html, their text in a <pre>", function()
+  local _, bundle = kernel.execute("metrics.confusion(tensor.new({1, 2, 2}, 'int32'), tensor.new({1, 2, 1}, 'int32'), {'a<b', 'c'})", 5, false)
+  T.ok(bundle["text/html"]:find("^<pre>"), bundle["text/html"])
+  T.ok(bundle["text/html"]:find("a&lt;b", 1, true), "escaped")
+  T.ok(bundle["text/plain"]:find("a<b", 1, true), bundle["text/plain"])
+  _, bundle = kernel.execute("{1, 2}", 6, false)
+  T.eq(bundle["text/html"], nil, "a table is text only")
+end)
+
 T.test("execute: errors name the cell and line; syntax errors are SyntaxError", function()
   local ok, ename, evalue, tb = kernel.execute("x = 1\nerror('boom')", 7, false)
   T.ok(not ok, "failed")
