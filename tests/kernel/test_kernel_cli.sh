@@ -44,3 +44,11 @@ echo '{"transport": "tcp", "ip": "127.0.0.1", "key": "k", "shell_port": "x"}' >"
 expect "--kernel with a port that is not a number" 1 "shell_port: expected a port number" "$BIN" --kernel "$t/port.json"
 echo '{"transport": "tcp", "ip": "256.1.1.1", "key": "k", "shell_port": 1, "control_port": 2, "stdin_port": 3, "iopub_port": 4, "hb_port": 5}' >"$t/ip.json"
 expect "--kernel that cannot listen" 1 "cannot listen on tcp://256.1.1.1:1" "$BIN" --kernel "$t/ip.json"
+# make install writes the spec under PREFIX, naming the installed program even when staged with DESTDIR
+if [ -n "${NNLAB_ROOT:-}" ] && make -s -C "$NNLAB_ROOT" install BIN="$BIN" PREFIX=/opt/nnlab DESTDIR="$t/stage" >"$t/install.log" 2>&1; then
+  spec="$t/stage/opt/nnlab/share/jupyter/kernels/nnlab/kernel.json"
+  grep -q '"/opt/nnlab/bin/nnlab"' "$spec" 2>/dev/null && ok "make install writes the kernel spec for PREFIX/bin/nnlab" \
+    || no "make install writes the kernel spec for PREFIX/bin/nnlab" "$(cat "$spec" "$t/install.log" 2>&1)"
+else
+  no "make install writes the kernel spec for PREFIX/bin/nnlab" "$(cat "$t/install.log")"
+fi
