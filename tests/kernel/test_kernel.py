@@ -64,6 +64,13 @@ def _():
     check(stdout_of(msgs, "stderr") == "five\n", msgs)
 
 
+@case("streams: UTF-8 cut between pipe reads arrives whole; invalid bytes become '?'")
+def _():
+    reply, msgs = run(kc, "io.write(string.rep('€', 30000) .. '\\n'); io.write('\\255ok\\n')")
+    text = stdout_of(msgs)
+    check(text == "€" * 30000 + "\n?ok\n", repr(text[:40]) + "..." + repr(text[-40:]))
+
+
 @case("execute: errors are error replies naming the cell and the user's line")
 def _():
     reply, msgs = run(kc, "local t = nil\nlocal u = t.x")
