@@ -53,6 +53,7 @@ struct Kernel {
   int count;      /* execution_count */
   const WireMsg *request; /* the execute request running, for input requests */
   int allow_stdin;
+  int aborting;   /* an execute failed: abort the executes already queued */
   HistoryEntry *hist;
   int nhist, caphist;
   int done;
@@ -184,6 +185,9 @@ static json_t *execute(Kernel *k, const WireMsg *req) {
   k->request = NULL;
   streams_flush(&k->streams);
   if (failed) {
+    /* "Run all" queues every cell: after an error the ones already sent are
+     * answered "aborted" instead of running on a broken state */
+    if (!json_is_false(json_object_get(c, "stop_on_error"))) k->aborting = 1;
     if (!error) error = json_pack("{s:s, s:s, s:[]}", "ename", "Error", "evalue", "unknown error", "traceback");
     if (!silent) iopub(k, "error", json_deep_copy(error));
     json_object_set_new(error, "status", json_string("error"));
@@ -282,6 +286,34 @@ static json_t *history(Kernel *k, const WireMsg *req) {
 
 /* ---- the loop -------------------------------------------------------------- */
 
+static void handle(Kernel *k, void *sock, const WireMsg *req);
+
+/* Answers the execute requests waiting on the shell socket with status
+ * "aborted" (other requests are served as usual), until it is empty. */
+static void abort_queued(Kernel *k) {
+  k->aborting = 0;
+  for (;;) {
+    zmq_pollitem_t item = {k->shell, 0, ZMQ_POLLIN, 0};
+    WireMsg m;
+    char err[256];
+    int rc;
+    if (zmq_poll(&item, 1, 0) <= 0 || !(item.revents & ZMQ_POLLIN)) return;
+    rc = wire_recv(k->shell, &k->key, &m, err, sizeof err);
+    if (rc == -1) kernel_log("%s", err);
+    if (rc != 0) continue;
+    if (strcmp(json_string_value(json_object_get(m.header, "msg_type")), "execute_request") == 0) {
+      json_decref(k->parent);
+      k->parent = json_incref(m.header);
+      status(k, "busy");
+      reply(k, k->shell, &m, "execute_reply", json_pack("{s:s, s:i}", "status", "aborted", "execution_count", k->count));
+      status(k, "idle");
+    } else {
+      handle(k, k->shell, &m);
+    }
+    wire_free(&m);
+  }
+}
+
 static void handle(Kernel *k, void *sock, const WireMsg *req) {
   const char *type = json_string_value(json_object_get(req->header, "msg_type"));
   json_t *r = NULL;
@@ -316,6 +348,7 @@ static void handle(Kernel *k, void *sock, const WireMsg *req) {
   }
   reply(k, sock, req, rtype, r);
   status(k, "idle");
+  if (k->aborting) abort_queued(k);
 }
 
 static void *heartbeat(void *arg) {

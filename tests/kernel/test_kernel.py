@@ -85,6 +85,25 @@ def _():
     check(result_of(msgs) == "2", "the kernel goes on after errors")
 
 
+@case("stop_on_error: cells queued behind a failing one are aborted, not run; later cells run")
+def _():
+    run(kc, "queued_ran = 0")
+    ids = [kc.execute("os.execute('sleep 0.5'); error('first fails')"),
+           kc.execute("queued_ran = queued_ran + 1"), kc.execute("queued_ran = queued_ran + 1")]
+    replies = {}
+    while len(replies) < 3:
+        m = kc.get_shell_msg(timeout=30)
+        replies[m["parent_header"]["msg_id"]] = m["content"]["status"]
+    check([replies[i] for i in ids] == ["error", "aborted", "aborted"], replies)
+    reply, msgs = run(kc, "queued_ran")
+    check(result_of(msgs) == "0", msgs)
+    ids = [kc.execute("error('x')", stop_on_error=False), kc.execute("queued_ran = 5")]
+    for _ in ids:
+        kc.get_shell_msg(timeout=30)
+    reply, msgs = run(kc, "queued_ran")
+    check(result_of(msgs) == "5", "stop_on_error=False lets the next cell run")
+
+
 @case("complete: the REPL's completion of globals, fields and methods")
 def _():
     c = kc.complete("y = tensor.ze", 13, reply=True)["content"]
