@@ -1,10 +1,8 @@
-/* kernel.c — the Jupyter kernel's server loop: binds the five sockets of a
- * connection file, answers shell and control requests (kernel_info, execute,
- * complete, inspect, is_complete, history, comm_info, interrupt, shutdown),
- * publishes status, inputs, streams, results and errors on iopub, and echoes
- * heartbeats on a thread of its own. A message that fails its signature or
- * is malformed is dropped with a log line; one with bad fields gets an error
- * reply. The language is reached only through KernelHandlers. */
+/* kernel.c — the Jupyter kernel's server loop: binds the sockets of a
+ * connection file, answers shell and control requests, publishes status,
+ * inputs, results and errors on iopub, echoes heartbeats on its own thread.
+ * A message that fails its signature or is malformed is dropped with a log
+ * line; bad fields get an error reply. The language is KernelHandlers. */
 #include "kernel.h"
 
 #include <errno.h>

@@ -1,9 +1,7 @@
 /* lua_kernel.c — the kernel's binding, registered as _kernel: serve() runs
- * the server of kernel.c with handlers that call the Lua functions of
- * lua/kernel.lua; display() shows a MIME bundle in the running cell (plots),
- * input() asks the notebook for a line (io.read in a cell);
- * json() writes Lua values as JSON (notebooks, kernel specs); exe() is the
- * absolute path of this program. */
+ * kernel.c's server with handlers calling lua/kernel.lua; display() shows a
+ * MIME bundle in the running cell, input() asks the notebook for a line;
+ * json() writes Lua values as JSON; exe() is this program's absolute path. */
 #include <jansson.h>
 #include <lauxlib.h>
 #include <limits.h>
