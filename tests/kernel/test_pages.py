@@ -81,6 +81,16 @@ def _():
     check(len(errors) == 1 and "error_line.lua:" in errors[0].evalue, errors)
 
 
+@case("--render 'nb.{lang}.ipynb' writes one notebook per language of the prose, from one run")
+def _():
+    m = render("nb.{lang}.ipynb")
+    check(m.returncode == 0, m.stderr)
+    for lang, title in (("es", "# Un cuaderno pequeño"), ("en", "# A small notebook")):
+        one = nbformat.read(os.path.join(out, "nb.%s.ipynb" % lang), as_version=4)
+        nbformat.validate(one)
+        check(one.cells[0].source.startswith(title) and one.metadata.nnlab.lang == lang, one.cells[0].source)
+
+
 @case("--render refuses other extensions, naming .ipynb among the accepted ones")
 def _():
     e = render("page.pdf")
