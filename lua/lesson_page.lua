@@ -310,6 +310,7 @@ function M.write(s, path, info)
   end
   local lesson = (s.path:match("([^/]+)$") or s.path):gsub("%.lua$", "")
   if path:match("%.ipynb$") then
+    require("_plot").mkdirs(dirname(path)) -- as a .md page makes its folder
     write_file(path, require("notebook").render(s, info))
   elseif path:match("%.md$") then
     local dir = dirname(path) .. "/" .. lesson

@@ -91,6 +91,13 @@ def _():
         check(one.cells[0].source.startswith(title) and one.metadata.nnlab.lang == lang, one.cells[0].source)
 
 
+@case("--render into a folder that does not exist yet makes it")
+def _():
+    m = render("new/sub/nb.ipynb")
+    check(m.returncode == 0, m.stderr)
+    nbformat.validate(nbformat.read(os.path.join(out, "new/sub/nb.ipynb"), as_version=4))
+
+
 @case("--render refuses other extensions, naming .ipynb among the accepted ones")
 def _():
     e = render("page.pdf")
