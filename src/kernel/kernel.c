@@ -286,6 +286,17 @@ static json_t *history(Kernel *k, const WireMsg *req) {
 
 static void handle(Kernel *k, void *sock, const WireMsg *req);
 
+/* The request that iopub messages answer from now on. The stream thread
+ * reads k->parent, so it changes under the streams' lock, after what the
+ * last request printed has gone out under the old parent. */
+static void set_parent(Kernel *k, json_t *header) {
+  streams_flush(&k->streams);
+  if (k->streams.running) pthread_mutex_lock(&k->streams.lock);
+  json_decref(k->parent);
+  k->parent = json_incref(header);
+  if (k->streams.running) pthread_mutex_unlock(&k->streams.lock);
+}
+
 /* Answers the execute requests waiting on the shell socket with status
  * "aborted" (other requests are served as usual), until it is empty. */
 static void abort_queued(Kernel *k) {
@@ -300,8 +311,7 @@ static void abort_queued(Kernel *k) {
     if (rc == -1) kernel_log("%s", err);
     if (rc != 0) continue;
     if (strcmp(json_string_value(json_object_get(m.header, "msg_type")), "execute_request") == 0) {
-      json_decref(k->parent);
-      k->parent = json_incref(m.header);
+      set_parent(k, m.header);
       status(k, "busy");
       reply(k, k->shell, &m, "execute_reply", json_pack("{s:s, s:i}", "status", "aborted", "execution_count", k->count));
       status(k, "idle");
@@ -317,8 +327,7 @@ static void handle(Kernel *k, void *sock, const WireMsg *req) {
   json_t *r = NULL;
   if (!type) return; /* wire_recv lets no such message through */
   char rtype[64];
-  json_decref(k->parent);
-  k->parent = json_incref(req->header);
+  set_parent(k, req->header);
   if (strlen(type) > 40 || strcmp(type + (strlen(type) > 8 ? strlen(type) - 8 : 0), "_request") != 0) {
     kernel_log("message of unknown type '%.40s' dropped", type);
     return;
