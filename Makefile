@@ -5,7 +5,7 @@
 PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
-PKGS    := lua5.4 openblas zlib readline libcurl libcrypto libcmark
+PKGS    := lua5.4 openblas zlib readline libcurl libcrypto libcmark libzmq jansson
 
 CFLAGS  ?= -O2 -g
 # GCC's -O2 vectorizes only loops whose trip count is known; the element-wise
@@ -26,10 +26,11 @@ BIN     ?= nnlab
 
 # Debian packages: build, run time, and what the tests and benchmarks compare against.
 DEB_BUILD := build-essential pkg-config liblua5.4-dev libopenblas-dev libdnnl-dev zlib1g-dev \
-             libreadline-dev libcurl4-openssl-dev libssl-dev libcmark-dev
+             libreadline-dev libcurl4-openssl-dev libssl-dev libcmark-dev libzmq3-dev libjansson-dev
 DEB_RUN   := gnuplot-nox
-DEB_TEST  := python3 python3-numpy python3-sklearn tmux curl
-DEB_BENCH := python3-torch
+DEB_TEST  := python3 python3-numpy python3-sklearn tmux curl \
+             python3-jupyter-client python3-zmq python3-nbformat python3-nbclient jupyter-nbconvert
+DEB_BENCH := python3-torch libcjson-dev
 
 .PHONY: all deps test asan bench docs install clean
 
@@ -81,6 +82,7 @@ install: $(BIN)
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/nnlab
 	install -m 644 $(LUASRC) $(DESTDIR)$(PREFIX)/share/nnlab/lua/
 	install -m 644 lessons/*.lua $(DESTDIR)$(PREFIX)/share/nnlab/lessons/
+	NNLAB_KERNEL_BIN=$(PREFIX)/bin/nnlab $(DESTDIR)$(PREFIX)/bin/nnlab --install-kernel --prefix $(DESTDIR)$(PREFIX)
 
 clean:
 	rm -rf build $(BIN)

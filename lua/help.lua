@@ -19,7 +19,8 @@ The version of nnlab, a string such as "0.1.0".
 
 @ nnlab.options
 The command-line options as a table: seed, threads, quick, check, render,
-plot, out, lang, scripts, args, exec, interactive, stdin_tty, stdout_tty.
+plot, out, lang, scripts, args, exec, interactive, stdin_tty, stdout_tty,
+kernel and install_kernel (Jupyter).
 > nnlab.options.seed
 
 @ nnlab.repl()

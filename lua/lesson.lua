@@ -278,7 +278,8 @@ local function install(s)
       if s.current then
         local list = s.plots[s.current] or {}
         s.plots[s.current] = list
-        list[#list + 1] = { path = path, title = title }
+        -- `at`: how many pieces of output came before it (a notebook interleaves them)
+        list[#list + 1] = { path = path, title = title, at = #(s.outputs[s.current] or {}) }
       end
       if s.show_prose then s.real_write(i18n.t("lesson.plot", path), "\n") end
     end

@@ -42,6 +42,8 @@ return function(opts)
     _G[name] = require(name)
   end
   if type(tensor.seed) == "function" then tensor.seed(opts.seed) end
+  if opts.install_kernel then return require("kernel").install(opts.install_kernel, opts) end
+  if opts.kernel then return require("kernel").serve(opts.kernel, opts) end
   local kept -- under -i, the script's locals at the error
   local ok, status = xpcall(run, function(e)
     if opts.interactive then kept = errors.main_locals(2) end

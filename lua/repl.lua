@@ -238,10 +238,12 @@ local function incomplete(err)
 end
 
 -- The chunk for `src`, or nil and "incomplete", or nil and the error.
-function M.compile(src)
-  local expr, eerr = load("return " .. src, "=stdin", "t")
+-- `name` names the chunk in error messages ("=stdin" when not given).
+function M.compile(src, name)
+  name = name or "=stdin"
+  local expr, eerr = load("return " .. src, name, "t")
   if expr then return expr end
-  local stat, serr = load(src, "=stdin", "t")
+  local stat, serr = load(src, name, "t")
   if stat then return stat end
   if incomplete(serr) or incomplete(eerr) then return nil, "incomplete" end
   return nil, serr
@@ -277,6 +279,16 @@ local function handler(e)
   return debug.traceback(e .. require("errors").did_you_mean(e), 2)
 end
 
+-- Runs a compiled chunk: true and its results (a table.pack), or false and
+-- the error with the traceback of the user's own frames.
+function M.run(chunk)
+  local r = table.pack(xpcall(chunk, handler))
+  if not r[1] then return false, trim_traceback(r[2]) end
+  table.remove(r, 1)
+  r.n = r.n - 1
+  return true, r
+end
+
 -- Takes one line; returns true when the statement needs more lines.
 function M.feed(line)
   local src = pending and (pending .. "\n" .. line) or line
@@ -290,14 +302,12 @@ function M.feed(line)
     io.stderr:write(err, "\n")
     return false
   end
-  local r = table.pack(xpcall(chunk, handler))
-  if not r[1] then
+  local ran, r = M.run(chunk)
+  if not ran then
     io.stdout:flush()
-    io.stderr:write(trim_traceback(r[2]), "\n")
+    io.stderr:write(r, "\n")
     return false
   end
-  table.remove(r, 1)
-  r.n = r.n - 1
   local ok, perr = pcall(print_results, r) -- Ctrl-C while printing a big result
   if not ok then io.stderr:write(tostring(perr), "\n") end
   return false

@@ -16,15 +16,17 @@ static const char USAGE[] =
   "  -i                 enter the REPL after the script\n"
   "  --check            run lessons' lesson.expect checks; exit 1 if any fails\n"
   "  --quick            lessons use their small, fast configuration (lesson.quick)\n"
-  "  --render FILE      write the lesson as a workbook page (FILE.md or FILE.html)\n"
   "  --traceback        show the full Lua traceback of every error\n"
+  "  --render FILE      write the lesson as a workbook page (FILE.md, FILE.html or FILE.ipynb)\n"
+  "  --kernel CONN      run as a Jupyter kernel on that connection file\n"
+  "  --install-kernel [--user | --prefix P]   install the Jupyter kernel spec\n"
   "  --plot MODE        window | png | svg | dumb | none\n"
   "  --out DIR          where plots and rendered files go (default out/<script>)\n"
   "  --seed N           seed of every random generator (default 42)\n"
-  "  --threads N        BLAS and kernel threads (default: all cores)\n"
+  "  --threads N        matrix library and kernel threads (default: OMP_NUM_THREADS, else all cores)\n"
   "  --lang es|en       lesson prose language (default from LANG, else es)\n"
   "  -h, --help         this message\n"
-  "  --version          print the version\n";
+  "  --version          the version, the matrix library, its kernels and threads\n";
 
 static int usage_error(const char *fmt, const char *what) {
   fprintf(stderr, "nnlab: ");
@@ -70,14 +72,19 @@ static int parse_args(HostOptions *o_, int argc, char **argv) {
     if (strcmp(a, "--check") == 0) { o.check = 1; continue; }
     if (strcmp(a, "--quick") == 0) { o.quick = 1; continue; }
     if (strcmp(a, "--traceback") == 0) { o.traceback = 1; continue; }
+    if (strcmp(a, "--install-kernel") == 0) { o.install_kernel = "system"; continue; }
+    if (strcmp(a, "--user") == 0) { o.kernel_user = 1; continue; }
     /* options that take a value */
-    if (strcmp(a, "-e") && strcmp(a, "--render") && strcmp(a, "--plot") && strcmp(a, "--out") &&
+    if (strcmp(a, "-e") && strcmp(a, "--render") && strcmp(a, "--kernel") && strcmp(a, "--prefix") &&
+        strcmp(a, "--plot") && strcmp(a, "--out") &&
         strcmp(a, "--seed") && strcmp(a, "--threads") && strcmp(a, "--lang"))
       return usage_error("unknown option '%s'", a);
     if (!val) return usage_error("option '%s' needs a value", a);
     i++;
     if (strcmp(a, "-e") == 0) o.exec[o.nexec++] = val;
     else if (strcmp(a, "--render") == 0) o.render = val;
+    else if (strcmp(a, "--kernel") == 0) o.kernel = val;
+    else if (strcmp(a, "--prefix") == 0) o.kernel_prefix = val;
     else if (strcmp(a, "--out") == 0) o.out = val;
     else if (strcmp(a, "--plot") == 0) {
       if (strcmp(val, "window") && strcmp(val, "png") && strcmp(val, "svg") && strcmp(val, "dumb") &&
@@ -96,6 +103,11 @@ static int parse_args(HostOptions *o_, int argc, char **argv) {
       o.threads = (int)n;
     }
   }
+  if (o.kernel_user && o.kernel_prefix) return usage_error("%s", "--user and --prefix exclude each other");
+  if ((o.kernel_user || o.kernel_prefix) && !o.install_kernel)
+    return usage_error("%s", "--user and --prefix go with --install-kernel");
+  if (o.kernel_user) o.install_kernel = "user";
+  if (o.kernel_prefix) o.install_kernel = o.kernel_prefix;
   if (i < argc) {
     /* with --check every remaining argument is a lesson to check */
     if (o.check) while (i < argc) o.scripts[o.nscripts++] = argv[i++];
