@@ -5,7 +5,7 @@
 PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
-PKGS    := lua5.4 openblas zlib readline libcurl libcrypto libcmark
+PKGS    := lua5.4 openblas zlib readline libcurl libcrypto libcmark libseccomp
 
 CFLAGS  ?= -O2 -g
 # GCC's -O2 vectorizes only loops whose trip count is known; the element-wise
@@ -25,7 +25,7 @@ BIN     ?= nnlab
 
 # Debian packages: build, run time, and what the tests and benchmarks compare against.
 DEB_BUILD := build-essential pkg-config liblua5.4-dev libopenblas-dev zlib1g-dev \
-             libreadline-dev libcurl4-openssl-dev libssl-dev libcmark-dev
+             libreadline-dev libcurl4-openssl-dev libssl-dev libcmark-dev libseccomp-dev
 DEB_RUN   := gnuplot-nox
 DEB_TEST  := python3 python3-numpy python3-sklearn tmux curl
 DEB_BENCH := python3-torch

@@ -766,8 +766,10 @@ output; --render writes a workbook page; --check runs its expectations.
 
 @ lesson.expect(name, value, {min=, max=} | expected) -> boolean
 Records a check: value within [min, max] (either bound may be left out), or
-equal to expected. Under --check each prints as PASS or FAIL and the run ends
-with "N passed, N failed". Returns whether it passed.
+equal to expected. Under --check each prints as PASS or FAIL and goes to the
+grader from nnlab's C code; every call written lesson.expect(...) in a lesson
+reaches this function, whatever the lesson assigns meanwhile. Returns whether
+it passed.
 > lesson.expect("test accuracy", acc, {min = 0.9})
 
 @ lesson.quick
@@ -785,8 +787,10 @@ order. opts is nnlab.options.
 > lesson.run_file("lessons/00_flatten.lua", nnlab.options)
 
 @ lesson.check_files(paths, opts) -> status
-Runs the lessons in paths and their checks, as `nnlab --check` does; prints
-the summary and returns the exit status.
+Runs the lessons in paths and their checks, as `nnlab --check` does: each in
+its own nnlab process under opts.timeout (seconds), opts.max_memory (MB) and,
+with opts.sandbox, the sandbox; prints the summary, writes opts.junit and
+opts.json when set, and returns the exit status.
 > lesson.check_files({"lessons/01_mnist_linear.lua"}, nnlab.options)
 ]==]
 
