@@ -101,11 +101,15 @@ local function draw_plots(res, dir)
   local root = G.resolve(dir)
   for _, gp in ipairs(res.plots) do
     local real = G.resolve(gp)
-    local ok, err
+    local ok, err, stop
     if not (root and real and real:sub(1, #root + 1) == root .. "/" and real:match("%.gp$")) then
       ok, err = nil, "not a .gp script in " .. dir
     else
-      ok, err = G.draw(exe, real:match("^(.*)/[^/]*$"), real, 60)
+      ok, err, stop = G.draw(exe, real:match("^(.*)/[^/]*$"), real, 60)
+    end
+    if stop then
+      res.stop = true
+      return
     end
     if not ok then
       err = err:gsub("%s+$", "")
@@ -120,13 +124,13 @@ local function run_one(path, opts)
   local rec = read_records(r.records)
   local res = { file = path, seconds = r.seconds, expectations = rec.expectations, plots = rec.plots,
     plot_errors = {}, sandbox = rec.sandbox, exit = r.exit, signal = r.signame,
-    stdout = r.stdout, stderr = r.stderr, interrupted = r.interrupted, passed = 0, failed = 0 }
+    stdout = r.stdout, stderr = r.stderr, stop = r.stop, passed = 0, failed = 0 }
   for _, e in ipairs(rec.expectations) do
     if e.ok then res.passed = res.passed + 1 else res.failed = res.failed + 1 end
   end
   res.kind, res.reason = lesson_failure(r, rec, opts)
   res.status = (res.reason == nil and res.failed == 0) and "pass" or "fail"
-  if opts.sandbox and not r.interrupted then draw_plots(res, M.out_dir(path, opts)) end
+  if opts.sandbox and not r.stop then draw_plots(res, M.out_dir(path, opts)) end
   return res
 end
 
@@ -370,7 +374,7 @@ function M.check_files(paths, opts)
         results[#results + 1] = r
         totals.passed = totals.passed + r.passed
         totals.failed = totals.failed + r.failed + (r.reason and 1 or 0)
-        if r.interrupted then totals.interrupted = true end
+        if r.stop then totals.interrupted = true end
       end
     end
   end)

@@ -4,6 +4,8 @@
 -- description, lines starting with "> " the example. "# name | title" starts
 -- a section (a module or a type) and its paragraph describes it.
 local M = {}
+-- taken now: under `--check --sandbox` the lesson's debug library lacks them
+local getupvalue, getregistry = debug.getupvalue, debug.getregistry
 
 local TEXT = [==[
 # nnlab | nnlab
@@ -883,7 +885,7 @@ local function methods_of_mt(mt, out)
       walk(getmetatable(idx), depth + 1)
     elseif type(idx) == "function" then
       for i = 1, 20 do
-        local name, up = debug.getupvalue(idx, i)
+        local name, up = getupvalue(idx, i)
         if name == nil then break end
         if type(up) == "table" and up ~= _G then add(up) end
       end
@@ -978,7 +980,7 @@ local function public_functions()
     end
     seen_types[T] = true
   end
-  local reg = debug.getregistry()
+  local reg = getregistry()
   local tnames = {}
   for k, mt in pairs(reg) do
     if type(k) == "string" and k:match("^nnlab%.") and type(mt) == "table" then tnames[#tnames + 1] = k end

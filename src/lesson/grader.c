@@ -238,6 +238,7 @@ int grader_run(char *const argv[], double timeout, int (*interrupted)(void), Gra
     if (open_err) pf[np].fd = pe[0], pf[np].events = POLLIN, np++;
     if (!reaped && pidfd >= 0) pf[np].fd = pidfd, pf[np].events = POLLIN, np++;
     double wait = reaped ? drain_until - now() : pidfd < 0 ? 0.05 : -1;
+    if (reaped && wait < 0) wait = 0;
     if (!reaped && !killed && timeout > 0) {
       double left = t0 + timeout - now();
       if (wait < 0 || left < wait) wait = left;

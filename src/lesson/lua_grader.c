@@ -338,9 +338,10 @@ static int argv_gc(lua_State *L) {
 }
 
 /* _grader.spawn(args, timeout) -> {records=, stdout=, stderr=, exit=,
- * signal=, signame=, timed_out=, interrupted=, seconds=}. args: the
- * command line of the child after the program name. Ctrl-C meanwhile kills
- * the child and is consumed here (interrupted=true) rather than raised. */
+ * signal=, signame=, timed_out=, interrupted=, stop=, seconds=}. args:
+ * the command line of the child after the program name. Ctrl-C meanwhile
+ * kills the child (interrupted=true); any Ctrl-C is consumed here (stop=true)
+ * rather than raised. */
 static int l_grader_spawn(lua_State *L) {
   GraderRun run;
   char err[GRADER_ERRLEN];
@@ -366,7 +367,10 @@ static int l_grader_spawn(lua_State *L) {
   for (int i = 0; i < a->n; i++)
     if (!a->argv[i]) return luaL_error(L, "spawn: out of memory");
   if (grader_run(a->argv, timeout, interrupt_pending, &run, err) != 0) return luaL_error(L, "%s", err);
-  if (run.interrupted) interrupt_consume(L);
+  /* a Ctrl-C that came as the child ended stops the batch too, without
+   * changing that lesson's result */
+  int stop = run.interrupted || interrupt_pending();
+  if (stop) interrupt_consume(L);
   lua_createtable(L, 0, 12);
   lua_newtable(L);
   for (size_t off = 0, k = 1; off + 4 <= run.records.n; k++) {
@@ -386,22 +390,28 @@ static int l_grader_spawn(lua_State *L) {
   }
   lua_pushboolean(L, run.timed_out), lua_setfield(L, -2, "timed_out");
   lua_pushboolean(L, run.interrupted), lua_setfield(L, -2, "interrupted");
+  lua_pushboolean(L, stop), lua_setfield(L, -2, "stop");
   lua_pushnumber(L, run.seconds), lua_setfield(L, -2, "seconds");
   grader_run_free(&run);
   return 1;
 }
 
-/* _grader.draw(gnuplot, dir, script, timeout) -> true | nil, message */
+/* _grader.draw(gnuplot, dir, script, timeout) -> true | nil, message, stop;
+ * stop is true after a Ctrl-C (consumed here, as in spawn). */
 static int l_grader_draw(lua_State *L) {
   char err[GRADER_ERRLEN];
   const char *exe = luaL_checkstring(L, 1), *dir = luaL_checkstring(L, 2), *gp = luaL_checkstring(L, 3);
-  if (grader_draw(exe, dir, gp, luaL_optnumber(L, 4, 60), interrupt_pending, err) != 0) {
-    lua_pushnil(L);
-    lua_pushstring(L, err);
-    return 2;
+  int failed = grader_draw(exe, dir, gp, luaL_optnumber(L, 4, 60), interrupt_pending, err) != 0;
+  int stop = interrupt_pending();
+  if (stop) interrupt_consume(L);
+  if (!failed) {
+    lua_pushboolean(L, 1);
+    return 1;
   }
-  lua_pushboolean(L, 1);
-  return 1;
+  lua_pushnil(L);
+  lua_pushstring(L, err);
+  lua_pushboolean(L, stop);
+  return 3;
 }
 
 /* _grader.landlock_abi() -> the kernel's Landlock version, 0 without */
