@@ -66,7 +66,7 @@ local function lesson_failure(r, rec, opts)
   end
   if not rec.done then return "exit", format("exited early with status %s", tostring(r.exit)) end
   if r.exit ~= 0 then return "exit", format("exited with status %d after its last step", r.exit) end
-  if rec.sent > rec.before_done then
+  if (rec.sent or 0) > rec.before_done then
     return "lost", format("%d of its %d expectation results did not arrive", rec.sent - rec.before_done, rec.sent)
   end
   if #rec.expectations == 0 then
@@ -286,23 +286,12 @@ local function junit_report(results, totals)
   return concat(out, "\n") .. "\n"
 end
 
--- A report file appears whole or not at all: a temporary file beside it,
--- then a rename (created as io.open creates files, so the umask applies).
+-- A report file appears whole or not at all: _plot.write writes a temporary
+-- file beside it, then renames it (created as fopen creates files, so the
+-- umask applies).
 local function write_atomically(path, text)
-  local tmp = format("%s.tmp-%d-%s", path, os.time(), tostring({}):match("0x(%x+)") or "0")
-  local f, err = io.open(tmp, "wb")
-  if not f then error(format("cannot write %s: %s", path, err), 0) end
-  local ok, werr = f:write(text)
-  local closed, cerr = f:close()
-  if not ok or not closed then
-    os.remove(tmp)
-    error(format("cannot write %s: %s", path, tostring(werr or cerr)), 0)
-  end
-  local renamed, rerr = os.rename(tmp, path)
-  if not renamed then
-    os.remove(tmp)
-    error(format("cannot write %s: %s", path, rerr), 0)
-  end
+  local ok, err = require("_plot").write(path, text)
+  if not ok then error(err, 0) end
 end
 
 -- Fails before any lesson runs when a report cannot be written there.

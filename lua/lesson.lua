@@ -167,10 +167,6 @@ end
 
 -- ---- running ----------------------------------------------------------------
 
-local function basename(path)
-  return (path:match("([^/]+)$") or path):gsub("%.lua$", "")
-end
-
 local function want_lang(l) return l.lang == nil or l.lang == M.lang end
 
 -- Prints the prose blocks that come before block index `upto` and were not
