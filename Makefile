@@ -5,7 +5,7 @@
 PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
-PKGS    := lua5.4 openblas zlib readline libcurl libcrypto libcmark libzmq jansson
+PKGS    := lua5.4 openblas zlib readline libcurl libcrypto libcmark libzmq jansson libseccomp
 
 CFLAGS  ?= -O2 -g
 # GCC's -O2 vectorizes only loops whose trip count is known; the element-wise
@@ -26,7 +26,7 @@ BIN     ?= nnlab
 
 # Debian packages: build, run time, and what the tests and benchmarks compare against.
 DEB_BUILD := build-essential pkg-config liblua5.4-dev libopenblas-dev libdnnl-dev zlib1g-dev \
-             libreadline-dev libcurl4-openssl-dev libssl-dev libcmark-dev libzmq3-dev libjansson-dev
+             libreadline-dev libcurl4-openssl-dev libssl-dev libcmark-dev libzmq3-dev libjansson-dev libseccomp-dev
 DEB_RUN   := gnuplot-nox
 DEB_TEST  := python3 python3-numpy python3-sklearn tmux curl \
              python3-jupyter-client python3-zmq python3-nbformat python3-nbclient jupyter-nbconvert

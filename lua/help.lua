@@ -5,6 +5,8 @@
 -- a section (a module or a type) and its paragraph describes it.
 local i18n = require "i18n"
 local M = {}
+-- taken now: under `--check --sandbox` the lesson's debug library lacks them
+local getupvalue, getregistry = debug.getupvalue, debug.getregistry
 
 local TEXT = [==[
 # nnlab | nnlab
@@ -777,8 +779,10 @@ output; --render writes a workbook page; --check runs its expectations.
 
 @ lesson.expect(name, value, {min=, max=} | expected) -> boolean
 Records a check: value within [min, max] (either bound may be left out), or
-equal to expected. Under --check each prints as PASS or FAIL and the run ends
-with "N passed, N failed". Returns whether it passed.
+equal to expected. Under --check each prints as PASS or FAIL and goes to the
+grader from nnlab's C code; every call written lesson.expect(...) in a lesson
+reaches this function, whatever the lesson assigns meanwhile. Returns whether
+it passed.
 > lesson.expect("test accuracy", acc, {min = 0.9})
 
 @ lesson.quick
@@ -804,8 +808,10 @@ order. opts is nnlab.options.
 > lesson.run_file("lessons/00_flatten.lua", nnlab.options)
 
 @ lesson.check_files(paths, opts) -> status
-Runs the lessons in paths and their checks, as `nnlab --check` does; prints
-the summary and returns the exit status.
+Runs the lessons in paths and their checks, as `nnlab --check` does: each in
+its own nnlab process under opts.timeout (seconds), opts.max_memory (MB) and,
+with opts.sandbox, the sandbox; prints the summary, writes opts.junit and
+opts.json when set, and returns the exit status.
 > lesson.check_files({"lessons/01_mnist_linear.lua"}, nnlab.options)
 ]==]
 
@@ -898,7 +904,7 @@ local function methods_of_mt(mt, out)
       walk(getmetatable(idx), depth + 1)
     elseif type(idx) == "function" then
       for i = 1, 20 do
-        local name, up = debug.getupvalue(idx, i)
+        local name, up = getupvalue(idx, i)
         if name == nil then break end
         if type(up) == "table" and up ~= _G then add(up) end
       end
@@ -993,7 +999,7 @@ local function public_functions()
     end
     seen_types[T] = true
   end
-  local reg = debug.getregistry()
+  local reg = getregistry()
   local tnames = {}
   for k, mt in pairs(reg) do
     if type(k) == "string" and k:match("^nnlab%.") and type(mt) == "table" then tnames[#tnames + 1] = k end

@@ -4,6 +4,8 @@
 -- locals live across steps and error line numbers are the file's); a call
 -- inserted at the start of each code step tells the runner where it is.
 local C = require "_lesson"
+local G = require "_grader"
+local grader = require "grader"
 local page = require "lesson_page"
 local i18n = require "i18n"
 
@@ -12,7 +14,12 @@ local i18n = require "i18n"
 local M = setmetatable({ quick = false }, {
   __index = function(_, k) if k == "lang" then return i18n.lang() end end,
   __newindex = function(t, k, v)
-    if k == "lang" then i18n.set(v) else rawset(t, k, v) end
+    if k == "lang" then
+      i18n.set(v)
+      G.expected_word(i18n.t("lesson.expected"))
+    else
+      rawset(t, k, v)
+    end
   end,
 })
 
@@ -92,11 +99,65 @@ local function parse(src)
   return { lines = lines, blocks = blocks, nsteps = nsteps }
 end
 
+-- Every call written `lesson.expect(` in the lesson's code (not in its
+-- strings or comments) is made to call the expect function the runner hands
+-- over when the lesson starts, whatever the lesson does to the name
+-- `lesson` or its field `expect` meanwhile: a lesson cannot replace the
+-- check by another function. Names that start with __nnlab_ are the
+-- runner's. Lines and their numbers stay as they are.
+local function capture_expect(src, path)
+  local out, last, i, n = {}, 1, 1, #src
+  local function line_at(k) return select(2, src:sub(1, k):gsub("\n", "")) + 1 end
+  if src:sub(1, 1) == "#" then i = (src:find("\n", 1, true) or n) + 1 end
+  while i <= n do
+    local c = src:sub(i, i)
+    local long = (c == "[" and src:match("^%[(=*)%[", i)) or
+      (c == "-" and src:sub(i + 1, i + 1) == "-" and src:match("^%-%-%[(=*)%[", i))
+    if long then
+      local _, e = src:find("]" .. long .. "]", i, true)
+      i = (e or n) + 1
+    elseif c == "-" and src:sub(i + 1, i + 1) == "-" then
+      i = (src:find("\n", i, true) or n) + 1
+    elseif c == '"' or c == "'" then
+      local j = i + 1
+      while j <= n do
+        local d = src:sub(j, j)
+        if d == "\\" then j = j + 2
+        elseif d == c or d == "\n" then break
+        else j = j + 1 end
+      end
+      i = j + 1
+    elseif c:match("[%a_]") then
+      local s, e = src:find("^[%a_][%w_]*", i)
+      local word = src:sub(s, e)
+      if word:sub(1, 8) == "__nnlab_" then
+        error(string.format("%s:%d: '%s': names that start with __nnlab_ belong to nnlab's lesson runner", path,
+          line_at(i), word), 0)
+      end
+      local before = word == "lesson" and src:sub(math.max(1, i - 200), i - 1):match("(%.?[%.:])%s*$")
+      if word == "lesson" and (before == nil or before == "..") then
+        local _, call = src:find("^%s*%.%s*expect%s*%(", e + 1)
+        if call then
+          out[#out + 1] = src:sub(last, i - 1) .. "__nnlab_expect("
+          last, e = call + 1, call
+        end
+      end
+      i = e + 1
+    elseif c:match("%d") then
+      i = select(2, src:find("^%d[%w_%.]*", i)) + 1
+    else
+      i = i + 1
+    end
+  end
+  out[#out + 1] = src:sub(last)
+  return table.concat(out)
+end
+
 -- The chunk Lua runs: the file with "__nnlab_step(n);" put in front of the
--- first non-blank line of each step, and on line 1 a local that takes the
--- step function from a global the runner removes again at once. A "#!" first
--- line becomes a comment. Every line keeps its number.
-local HANDOFF = "__nnlab_lesson_step"
+-- first non-blank line of each step, and on line 1 constant locals that take
+-- the step and expect functions from globals the runner removes again at
+-- once. A "#!" first line becomes a comment. Every line keeps its number.
+local HANDOFF, HANDOFF_EXPECT = "__nnlab_lesson_step", "__nnlab_lesson_expect"
 
 local function instrument(doc)
   local out = {}
@@ -112,7 +173,8 @@ local function instrument(doc)
       end
     end
   end
-  out[1] = "local __nnlab_step = " .. HANDOFF .. "; " .. (out[1] or "")
+  out[1] = "local __nnlab_step <const>, __nnlab_expect <const> = " .. HANDOFF .. ", " .. HANDOFF_EXPECT .. "; " ..
+    (out[1] or "")
   return table.concat(out, "\n") .. "\n"
 end
 
@@ -144,79 +206,20 @@ end
 
 local state -- the lesson being run: doc, opts, outputs, plots, records
 
-local function fmt_value(v)
-  if math.type(v) == "integer" then return tostring(v) end
-  if v ~= v then return "nan" end
-  if type(v) == "number" then return string.format("%.4g", v) end
-  if type(v) == "string" then return string.format("%q", v) end
-  if type(v) == "table" then
-    local parts = {}
-    for i = 1, #v do parts[i] = fmt_value(v[i]) end
-    return "{" .. table.concat(parts, ", ") .. "}"
-  end
-  return tostring(v)
-end
-
-local function same(a, b)
-  if type(a) == "number" and type(b) == "number" then
-    return a == b or math.abs(a - b) <= 1e-9 * math.max(1, math.abs(b))
-  end
-  if type(a) == "table" and type(b) == "table" then
-    if #a ~= #b then return false end
-    for i = 1, #b do
-      if not same(a[i], b[i]) then return false end
-    end
-    return true
-  end
-  return a == b
-end
-
--- Reads the third argument of expect: a range {min=, max=} or a value.
-local function judge(value, spec)
-  if type(spec) == "table" and (spec.min ~= nil or spec.max ~= nil or next(spec) ~= nil and #spec == 0) then
-    for k in pairs(spec) do
-      if k ~= "min" and k ~= "max" then
-        error(string.format("lesson.expect: unknown option '%s' (expected min= and/or max=)", tostring(k)), 3)
-      end
-    end
-    local lo, hi = spec.min, spec.max
-    for key, v in pairs({ min = lo, max = hi }) do
-      if type(v) ~= "number" then
-        error(string.format("lesson.expect: %s= expects a number, got %s", key, type(v)), 3)
-      end
-    end
-    local want = lo and hi and (fmt_value(lo) .. ".." .. fmt_value(hi))
-      or lo and (">= " .. fmt_value(lo)) or ("<= " .. fmt_value(hi))
-    local ok = type(value) == "number" and value == value
-      and (lo == nil or value >= lo) and (hi == nil or value <= hi)
-    return ok, want
-  end
-  return same(value, spec), fmt_value(spec)
-end
+-- lesson.expect is judged in C (_grader.expect: raw accesses only, so a
+-- lesson's metatables or replaced library functions cannot change a
+-- verdict); in a --check child the C side also sends each result to the
+-- parent and prints its line. Captured now, before any lesson runs.
+local judge = G.expect
+G.expected_word(i18n.t("lesson.expected"))
 
 function M.expect(name, value, spec)
-  if type(name) ~= "string" then
-    error(string.format("lesson.expect: expected a name (string) as argument 1, got %s", type(name)), 2)
-  end
-  if spec == nil then
-    error("lesson.expect: expected a range {min=, max=} or an expected value as argument 3, got nil", 2)
-  end
-  local ok, want = judge(value, spec)
-  local line = string.format("%s %s %s (%s %s)", ok and "PASS" or "FAIL", name, fmt_value(value),
-    i18n.t("lesson.expected"), want)
-  local rec = { name = name, ok = ok, line = line }
-  if state then
-    state.records[#state.records + 1] = rec
-    if state.opts.check then state.real_print(line) end
-  end
+  local ok, line = judge(name, value, spec, 2)
+  if state then state.records[#state.records + 1] = { name = name, ok = ok, line = line } end
   return ok
 end
 
 -- ---- running ----------------------------------------------------------------
-
-local function basename(path)
-  return (path:match("([^/]+)$") or path):gsub("%.lua$", "")
-end
 
 local function want_lang(l) return l.lang == nil or l.lang == M.lang end
 
@@ -294,6 +297,7 @@ local function uninstall(s)
   _G.print, io.write = s.real_print, s.real_write
   if type(plot) == "table" then plot.on_file = s.saved_on_file end
   rawset(_G, HANDOFF, nil)
+  rawset(_G, HANDOFF_EXPECT, nil)
 end
 
 -- step(0) is called on the lesson's last line under -i: it keeps the
@@ -301,6 +305,7 @@ end
 local function step(n)
   local s = state
   rawset(_G, HANDOFF, nil)
+  rawset(_G, HANDOFF_EXPECT, nil)
   if not s then return end
   if n == 0 then
     s.locals = require("errors").main_locals(1)
@@ -313,9 +318,7 @@ local function step(n)
   s.current = n
 end
 
-local function out_dir(path, opts)
-  return opts.out or ("out/" .. basename(path))
-end
+local out_dir = grader.out_dir
 
 -- Where the plots go: under --render, png files (the page needs images);
 -- otherwise the plot module's own choice, in this lesson's folder.
@@ -341,6 +344,7 @@ local function prepare(path, opts, env)
   for _, b in ipairs(doc.blocks) do
     if b.kind == "prose" then plain = false end
   end
+  if not plain then doc = parse(capture_expect(src, path)) end
   local code = plain and src:gsub("^#", "--#", 1) or instrument(doc)
   -- under -i a last line hands the top-level locals to the REPL (not after
   -- a final return statement, where no line may follow)
@@ -369,6 +373,8 @@ local function prepare(path, opts, env)
   install(s)
   setup_plots(path, opts)
   rawset(_G, HANDOFF, step)
+  -- in a --check child the C function itself: no Lua upvalue to swap
+  rawset(_G, HANDOFF_EXPECT, G.child() and judge or M.expect)
   return s, chunk
 end
 
@@ -434,48 +440,59 @@ end
 
 -- The message of a lesson's error and the traceback lines in the lesson
 -- itself (where the student looks), not those in nnlab's own code.
+local traceback, tostring_, concat = debug.traceback, tostring, table.concat
 local function lesson_error(path)
   return function(e)
-    if type(e) ~= "string" then return tostring(e) end
+    if type(e) ~= "string" then return tostring_(e) end
     local out = { e }
-    for line in debug.traceback("", 2):gmatch("[^\n]+") do
+    for line in traceback("", 2):gmatch("[^\n]+") do
       if line:find(path, 1, true) then out[#out + 1] = "  " .. line:gsub("^%s+", "") end
     end
-    return table.concat(out, "\n")
+    return concat(out, "\n")
   end
 end
 
--- Runs every lesson with its checks, each in its own global environment
--- (reading through to _G) and from the same seed, so one lesson's globals or
--- random draws cannot change another's results. An error is that lesson's FAIL.
+-- Runs the lessons in paths and their checks, each in its own nnlab
+-- process (lua/grader.lua); returns the exit status.
 function M.check_files(paths, opts)
-  opts = opts or nnlab.options
-  local passed, failed = 0, 0
-  for _, path in ipairs(paths) do
-    print("== " .. path)
-    if tensor and type(tensor.seed) == "function" then tensor.seed(opts.seed or 42) end
-    local env = setmetatable({}, { __index = _G })
-    env._G = env
-    local s
-    local ok, err = xpcall(function()
-      local chunk
-      s, chunk = prepare(path, opts, env)
-      local guard <close> = setmetatable({}, { __close = function(_, e) finish(s, e) end })
-      chunk()
-    end, lesson_error(path))
-    for _, r in ipairs(s and s.records or {}) do
-      if r.ok then passed = passed + 1 else failed = failed + 1 end
+  return grader.check_files(paths, opts or nnlab.options)
+end
+
+-- Inside a --check child: runs its one lesson. _grader.run starts it after
+-- the memory limit and, with --sandbox, the sandbox (Lua's library here,
+-- then the operating system's layer in C), and alone tells the parent that
+-- it ran to its end; it and the other reporting functions are captured now.
+local run_lesson, report, plot_later = G.run, G.report, G.plot_later
+
+local function not_started(msg)
+  report(msg)
+  io.stderr:write("nnlab: ", msg, "\n")
+  return 1
+end
+
+function M._check_child(path, opts)
+  local ok, s, chunk = pcall(prepare, path, opts, _G)
+  if not ok then return not_started(tostring_(s)) end
+  local dir = out_dir(path, opts)
+  local conf = { max_memory = opts.max_memory or 0 }
+  if opts.sandbox then
+    local made, err = require("_plot").mkdirs(dir)
+    if not made then return not_started(err) end
+    conf.sandbox, conf.max_file = G.resolve(dir), opts.max_memory or 0
+    -- gnuplot cannot start in the sandbox: plots are left as .gp scripts
+    -- with their data, which the parent draws in a jail of its own
+    if type(plot) == "table" then
+      plot._draw_later = true
+      plot.on_file = function(_, _, script)
+        if script then plot_later(script) end
+      end
     end
-    if not ok then
-      failed = failed + 1
-      print(string.format("FAIL %s: %s", path, (err:gsub("\n", "\n    "))))
-    elseif #s.records == 0 then
-      print(i18n.t("lesson.no_expect", path))
-    end
-    collectgarbage()
+    require("sandbox").apply(dir)
   end
-  print(string.format("%d passed, %d failed", passed, failed))
-  return failed == 0 and 0 or 1
+  local ran, err = run_lesson(chunk, lesson_error(path), conf)
+  finish(s, not ran and err or nil)
+  if not ran then io.stderr:write("nnlab: ", err, "\n") end
+  return ran and 0 or 1
 end
 
 return M

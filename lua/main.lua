@@ -17,7 +17,7 @@ local function run_stdin()
   return run_chunk(chunk)
 end
 
-local function run(opts)
+local function run(opts, grader_child)
   for _, stat in ipairs(opts.exec) do
     local chunk, err = load(stat, "=(command line)", "t")
     if not chunk then error(err, 0) end
@@ -25,7 +25,9 @@ local function run(opts)
   end
   local status
   if opts.render and #opts.scripts == 0 then error("--render expects a lesson file to run, got none", 0) end
-  if opts.check then
+  if opts.check and grader_child then
+    status = lesson._check_child(opts.scripts[1], opts)
+  elseif opts.check then
     if #opts.scripts == 0 then error("--check expects at least one lesson file", 0) end
     status = lesson.check_files(opts.scripts, opts)
   elseif #opts.scripts > 0 then
@@ -38,6 +40,9 @@ local function run(opts)
 end
 
 return function(opts)
+  local grader_child = require("_grader").child()
+  -- a --check child tells the parent of an os.exit before it exits
+  if grader_child then os.exit = require("_grader").exit end
   for _, name in ipairs(MODULES) do
     _G[name] = require(name)
   end
@@ -49,7 +54,7 @@ return function(opts)
     if opts.interactive then kept = errors.main_locals(2) end
     local msg = errors.format(e, 2, opts.traceback) -- not a tail call: the levels count this frame
     return msg
-  end, opts)
+  end, opts, grader_child)
   for k, v in pairs(kept or {}) do rawset(_G, k, v) end
   if not ok then
     io.stdout:flush()

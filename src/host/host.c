@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lesson/grader.h"
 #include "interrupt.h"
 #include "lua_tensor.h"
 #include "progress.h"
@@ -24,6 +25,7 @@ int luaopen_nnlab_metrics(lua_State *L);
 int luaopen_nnlab_plot(lua_State *L);
 int luaopen_nnlab_lesson(lua_State *L);
 int luaopen_nnlab_kernel(lua_State *L);
+int luaopen_nnlab_grader(lua_State *L);
 
 extern const struct { const char *name; const char *src; size_t len; } nnlab_embedded_lua[];
 
@@ -31,7 +33,7 @@ static const luaL_Reg CORE_MODULES[] = {
   {"_tensor", luaopen_nnlab_tensor},   {"_data", luaopen_nnlab_data},
   {"_nn", luaopen_nnlab_nn},           {"_metrics", luaopen_nnlab_metrics},
   {"_plot", luaopen_nnlab_plot},       {"_lesson", luaopen_nnlab_lesson},
-  {"_kernel", luaopen_nnlab_kernel},
+  {"_kernel", luaopen_nnlab_kernel},   {"_grader", luaopen_nnlab_grader},
   {NULL, NULL},
 };
 
@@ -149,6 +151,14 @@ static void push_options(lua_State *L, const HostOptions *o) {
   set_opt_string(L, "install_kernel", o->install_kernel);
   set_opt_string(L, "plot", o->plot);
   set_opt_string(L, "out", o->out);
+  lua_pushnumber(L, o->timeout);
+  lua_setfield(L, -2, "timeout");
+  lua_pushinteger(L, o->max_memory);
+  lua_setfield(L, -2, "max_memory");
+  lua_pushboolean(L, o->sandbox);
+  lua_setfield(L, -2, "sandbox");
+  set_opt_string(L, "junit", o->junit);
+  set_opt_string(L, "json", o->json);
   lua_pushstring(L, o->lang ? o->lang : default_lang());
   lua_setfield(L, -2, "lang");
   set_opt_string(L, "lang_given", o->lang); /* --lang as given, for the kernel spec */
@@ -196,6 +206,10 @@ static int report(lua_State *L, int status) {
 
 int host_run(const HostOptions *o) {
   int status, code = 0;
+  /* a lesson's child under --check: its results go to the parent through a
+   * socket; Ctrl-C is the parent's to handle (a SIGINT sent to the child
+   * itself ends it, so a half-trained model is never judged) */
+  int grader_child = grader_child_init() >= 0;
   lua_State *L = luaL_newstate();
   if (!L) {
     fprintf(stderr, "nnlab: cannot create the Lua state: not enough memory\n");
@@ -207,7 +221,8 @@ int host_run(const HostOptions *o) {
   setup_require(L);
   push_options(L, o);
   push_arg(L, o);
-  interrupt_install(L);
+  if (grader_child) setvbuf(stdout, NULL, _IOLBF, 0);
+  else interrupt_install(L);
   lua_pushcfunction(L, host_traceback);
   lua_getglobal(L, "require");
   lua_pushstring(L, "main");

@@ -27,7 +27,19 @@ typedef struct HostOptions {
   const char **args;   /* arguments after the script */
   int nargs;
   const char *progname;
+  /* --check as a grader's tool: per-lesson limits (0: none), the sandbox,
+   * machine-readable results */
+  double timeout;      /* --timeout S */
+  long max_memory;     /* --max-memory MB */
+  int sandbox;         /* --sandbox */
+  const char *junit, *json;
 } HostOptions;
+
+/* Defaults of --timeout and --max-memory: room for the shipped lessons' full
+ * runs (at most 134 s and 288 MB beyond start-up on a heavily loaded 2-core
+ * machine; see docs/writing-lessons.md, "Grading lessons"). */
+#define NNLAB_CHECK_TIMEOUT 300
+#define NNLAB_CHECK_MAX_MEMORY 2048
 
 /* Creates the state, runs main.lua with the options; returns the exit status. */
 int host_run(const HostOptions *o);

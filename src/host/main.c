@@ -9,12 +9,21 @@
 #include "host.h"
 #include "threads.h"
 
+#define STR(x) #x
+#define XSTR(x) STR(x)
+
 static const char USAGE[] =
   "usage: nnlab [options] [script.lua [args...]]\n"
   "  (no script)        interactive REPL (reads standard input when it is not a terminal)\n"
   "  -e STAT            run a Lua statement (repeatable)\n"
   "  -i                 enter the REPL after the script\n"
-  "  --check            run lessons' lesson.expect checks; exit 1 if any fails\n"
+  "  --check            run lessons' lesson.expect checks, each lesson in its own process;\n"
+  "                     exit 1 if any fails\n"
+  "    --junit FILE     also write the results as JUnit XML (one testsuite per lesson)\n"
+  "    --json FILE      also write them as JSON\n"
+  "    --timeout S      per-lesson time limit in seconds (default " XSTR(NNLAB_CHECK_TIMEOUT) "; 0: none)\n"
+  "    --max-memory MB  per-lesson memory limit (default " XSTR(NNLAB_CHECK_MAX_MEMORY) "; 0: none)\n"
+  "    --sandbox        lessons cannot run programs, load C code or write outside --out\n"
   "  --quick            lessons use their small, fast configuration (lesson.quick)\n"
   "  --traceback        show the full Lua traceback of every error\n"
   "  --render FILE      write the lesson as a workbook page (FILE.md, FILE.html or FILE.ipynb)\n"
@@ -56,15 +65,50 @@ static int print_version(int threads) {
   return 0;
 }
 
+/* The grading options of --check. Returns -1 when `a` is not one of them,
+ * 0 when it was (*used set when it took `val`), else an exit status. */
+static int parse_check_option(HostOptions *o, const char *a, const char *val, int *used) {
+  char *end;
+  *used = 0;
+  if (strcmp(a, "--sandbox") == 0) {
+    o->sandbox = 1;
+    return 0;
+  }
+  if (strcmp(a, "--junit") && strcmp(a, "--json") && strcmp(a, "--timeout") && strcmp(a, "--max-memory")) return -1;
+  if (!val) return usage_error("option '%s' needs a value", a);
+  *used = 1;
+  if (strcmp(a, "--junit") == 0) o->junit = val;
+  else if (strcmp(a, "--json") == 0) o->json = val;
+  else if (strcmp(a, "--timeout") == 0) {
+    double s = strtod(val, &end);
+    if (!*val || *end || !(s >= 0 && s <= 1e7))
+      return usage_error("--timeout expects seconds (a number >= 0, 0 for no limit), got '%s'", val);
+    o->timeout = s;
+  } else {
+    long mb;
+    if (parse_int(val, 0, 1L << 30, &mb))
+      return usage_error("--max-memory expects megabytes (an integer >= 0, 0 for no limit), got '%s'", val);
+    o->max_memory = mb;
+  }
+  return 0;
+}
+
 /* Fills o from argv; returns -1 to go on and run, or an exit status. */
 static int parse_args(HostOptions *o_, int argc, char **argv) {
   HostOptions o = *o_;
-  int i, version = 0;
+  int i, version = 0, grading = 0;
   for (i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *val = i + 1 < argc ? argv[i + 1] : NULL;
     long n;
+    int rc, used;
     if (a[0] != '-' || strcmp(a, "-") == 0) break;
+    if ((rc = parse_check_option(&o, a, val, &used)) >= 0) {
+      if (rc > 0) return rc;
+      grading = 1;
+      i += used;
+      continue;
+    }
     if (strcmp(a, "--") == 0) { i++; break; }
     if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) { fputs(USAGE, stdout); return 0; }
     if (strcmp(a, "--version") == 0) { version = 1; continue; }
@@ -108,6 +152,8 @@ static int parse_args(HostOptions *o_, int argc, char **argv) {
     return usage_error("%s", "--user and --prefix go with --install-kernel");
   if (o.kernel_user) o.install_kernel = "user";
   if (o.kernel_prefix) o.install_kernel = o.kernel_prefix;
+  if (grading && !o.check)
+    return usage_error("%s", "--junit, --json, --timeout, --max-memory and --sandbox go with --check");
   if (i < argc) {
     /* with --check every remaining argument is a lesson to check */
     if (o.check) while (i < argc) o.scripts[o.nscripts++] = argv[i++];
@@ -125,6 +171,8 @@ int main(int argc, char **argv) {
   int status;
   memset(&o, 0, sizeof o);
   o.seed = 42;
+  o.timeout = NNLAB_CHECK_TIMEOUT;
+  o.max_memory = NNLAB_CHECK_MAX_MEMORY;
   o.progname = argv[0];
   o.exec = calloc((size_t)argc + 1, sizeof *o.exec);
   o.scripts = calloc((size_t)argc + 1, sizeof *o.scripts);

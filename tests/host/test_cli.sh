@@ -78,6 +78,33 @@ check "-h lists every option" bash -c 'for o in -e -i --check --quick --render -
 out=$("$BIN" --seed 5 --threads 1 --quick --lang en --plot none --out "$tmp/o" \
   -e 'local o = nnlab.options; print(o.seed, o.threads, o.quick, o.lang, o.plot, o.out)' 2>&1)
 check "options reach nnlab.options" [ "$out" = "5	1	true	en	none	$tmp/o" ]
+
+# --check as a grader's tool: its options, their defaults and their errors
+out=$("$BIN" -h 2>&1)
+check "-h lists the grading options" bash -c 'for o in --junit --json --timeout --max-memory --sandbox; do grep -qF -- "$o" <<<"$1" || exit 1; done' _ "$out"
+check "-h says the default time limit" has "$out" "per-lesson time limit in seconds (default 300; 0: none)"
+check "-h says the default memory limit" has "$out" "per-lesson memory limit (default 2048; 0: none)"
+out=$("$BIN" --check --timeout 2.5 --max-memory 100 --sandbox --junit "$tmp/j.xml" --json "$tmp/j.json" \
+  -e 'local o = nnlab.options; print(o.timeout, o.max_memory, o.sandbox, o.junit ~= nil, o.json ~= nil)' 2>&1)
+check "grading options reach nnlab.options" has "$out" "2.5	100	true	true	true"
+out=$("$BIN" -e 'local o = nnlab.options; print(o.timeout, o.max_memory, o.sandbox)' 2>&1)
+check "grading defaults in nnlab.options" [ "$out" = "300.0	2048	false" ]
+out=$("$BIN" --check --timeout soon x.lua 2>&1); rc=$?
+check "--timeout rejects a non-number" has "$out" "--timeout expects seconds (a number >= 0, 0 for no limit), got 'soon'"
+check "--timeout's error is a usage error" [ $rc -eq 2 ]
+out=$("$BIN" --check --timeout -1 x.lua 2>&1)
+check "--timeout rejects a negative time" has "$out" "got '-1'"
+out=$("$BIN" --check --max-memory 1.5 x.lua 2>&1)
+check "--max-memory rejects a fraction" has "$out" "--max-memory expects megabytes (an integer >= 0, 0 for no limit), got '1.5'"
+out=$("$BIN" --check --junit 2>&1)
+check "--junit without a file is a usage error" has "$out" "option '--junit' needs a value"
+out=$("$BIN" --sandbox "$tmp/ok.lua" 2>&1); rc=$?
+check "--sandbox without --check is a usage error" has "$out" "--junit, --json, --timeout, --max-memory and --sandbox go with --check"
+check "--sandbox without --check exits 2" [ $rc -eq 2 ]
+printf -- '--- x\nlesson.expect("one", 1, 1)\n' >"$tmp/one.lua"
+out=$(cd / && "$BIN" --check "$tmp/one.lua" 2>&1); rc=$?
+check "--check runs a lesson's child from any folder" has "$out" "1 passed, 0 failed"
+check "--check from any folder exits 0" [ $rc -eq 0 ]
 out=$(LANG=en_GB.UTF-8 LC_ALL= LC_MESSAGES= "$BIN" -e 'print(nnlab.options.lang)' 2>&1)
 check "the prose language follows LANG" [ "$out" = en ]
 out=$(LANG=C LC_ALL= LC_MESSAGES= "$BIN" -e 'print(nnlab.options.lang)' 2>&1)

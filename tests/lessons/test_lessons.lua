@@ -1,5 +1,6 @@
 -- test_lessons.lua — every lesson in lessons/ passes its own expectations
--- under `nnlab --check --quick` on the real datasets (NNLAB_DATA), and renders
+-- under `nnlab --check --quick --sandbox` on the real datasets (NNLAB_DATA)
+-- within the default time and memory limits, and renders
 -- to a page with its plots. Skipped, with the reason, when the data is absent.
 local T = require "testlib"
 
@@ -51,7 +52,7 @@ T.test("every lesson has prose in Spanish and English and records expectations",
 end)
 
 for _, path in ipairs(lessons()) do
-  local name = "nnlab --check --quick " .. path
+  local name = "nnlab --check --quick --sandbox " .. path
   if not has_data then
     T.skip(name, "the datasets are absent (set NNLAB_DATA to the folder with mnist/ and cifar-10-binary.tar.gz)")
   elseif not ready then
@@ -59,7 +60,10 @@ for _, path in ipairs(lessons()) do
   else
     T.test(name, function()
       local t0 = os.time()
-      local out, code = T.sh(ENV .. "NNLAB_PLOT=none " .. BIN .. " --check --quick " .. path .. " </dev/null")
+      -- (LeakSanitizer needs ptrace, which the sandbox refuses)
+      local asan = os.getenv("NNLAB_ASAN") and "ASAN_OPTIONS=detect_leaks=0 " or ""
+      local out, code = T.sh(ENV .. asan .. "NNLAB_PLOT=none " .. BIN .. " --check --quick --sandbox --out " ..
+        T.tmp("sandbox") .. " " .. path .. " </dev/null")
       local p, f = out:match("\n(%d+) passed, (%d+) failed%s*$")
       T.ok(p, "summary line missing:\n" .. out)
       T.eq(tonumber(f), 0, "failed expectations:\n" .. out)
