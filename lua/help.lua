@@ -1203,11 +1203,8 @@ function M.write_markdown(path)
   if type(path) ~= "string" then
     error(string.format("help.write_markdown: expected a file path (string), got %s", type(path)), 2)
   end
-  local f, err = io.open(path, "w")
-  if not f then error("help.write_markdown: " .. err, 2) end
-  local ok, werr = f:write(M.markdown())
-  f:close()
-  if not ok then error("help.write_markdown: " .. path .. ": " .. tostring(werr), 2) end
+  local ok, err = require("_plot").write(path, M.markdown()) -- temporary file, then rename
+  if not ok then error("help.write_markdown: " .. err, 2) end
   return true
 end
 

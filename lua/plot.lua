@@ -98,8 +98,13 @@ local function current()
 end
 M._current = current
 
--- gnuplot's string quoting: single quotes, a quote doubled.
-local function q(s) return "'" .. tostring(s):gsub("'", "''") .. "'" end
+-- Every string that reaches a gnuplot script goes through text() or q().
+-- gnuplot reads its script line by line, and a line starting with "!" is a
+-- shell command, so control characters (newline, carriage return, NUL, ...)
+-- become spaces; in single quotes gnuplot does no backquote or macro
+-- substitution, and a quote is doubled.
+local function text(s) return (tostring(s):gsub("%c", " ")) end
+local function q(s) return "'" .. text(s):gsub("'", "''") .. "'" end
 M._quote = q
 
 local function num(x)
@@ -135,7 +140,7 @@ local function emit(spec)
     term = string.format("set terminal pngcairo size %d,%d font 'sans,10' background rgb 'white'", w, h)
   end
   local script = string.format("# %s — drawn by nnlab; run `gnuplot %s.gp` in this folder to draw it again\n%s\nset output %s\n%s\nunset output\n",
-    spec.title or spec.kind, base, term, q(image), body)
+    text(spec.title or spec.kind), base, term, q(image), body)
   ok, err = C.write(st.dir .. "/" .. base .. ".gp", script)
   if not ok then fail(who, err) end
   if not exe then
@@ -541,7 +546,7 @@ local function lines_data(base, list, x0)
   for _, s in ipairs(list) do rows = math.max(rows, #s.values) end
   local lines = { "# x " .. table.concat((function()
     local t = {}
-    for i, s in ipairs(list) do t[i] = s.name:gsub("%s", "_") end
+    for i, s in ipairs(list) do t[i] = text(s.name):gsub("%s", "_") end
     return t
   end)(), " ") }
   for r = 1, rows do
