@@ -140,14 +140,14 @@ static int l_data_cifar_batches(lua_State *L) {
   return 5;
 }
 
-/* _data.download(url, dest, md5|nil, label [, connect_timeout]) -> true | nil, why */
+/* _data.download(url, dest, md5|nil, label [, connect_timeout [, max_bytes]])
+ * -> true | nil, why */
 static int l_data_download(lua_State *L) {
   const char *url = luaL_checkstring(L, 1), *dest = luaL_checkstring(L, 2);
   const char *md5 = luaL_optstring(L, 3, NULL), *label = luaL_optstring(L, 4, "download");
-  double timeout = luaL_optnumber(L, 5, 3.0);
+  double timeout = luaL_optnumber(L, 5, 3.0), max_bytes = luaL_optnumber(L, 6, 0);
   char err[1024];
-  if (fetch_url(url, dest, md5, label, timeout, err, sizeof err)) {
-    remove(dest);
+  if (fetch_url(url, dest, md5, max_bytes, label, timeout, err, sizeof err)) {
     lua_pushnil(L);
     lua_pushstring(L, err);
     return 2;
