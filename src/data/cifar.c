@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "interrupt.h"
 #include "tar.h"
 
 #define REC 3073
@@ -20,7 +21,7 @@
 typedef struct Part {
   unsigned char *X;
   int32_t *y;
-  int64_t n;
+  int64_t n, cap; /* records held, records allocated */
 } Part;
 
 typedef struct Seg {
@@ -40,6 +41,23 @@ typedef struct Ctx {
 
 typedef int (*ReadFn)(void *src, void *buf, size_t n, char *err);
 
+/* Room for need records; grows at most to twice what has been read and
+ * never past limit (the size the header claims), so a header claiming
+ * gigabytes costs memory only for records that really arrive. */
+static int reserve(Part *p, int64_t need, int64_t limit) {
+  if (need <= p->cap) return 0;
+  int64_t cap = p->cap * 2 > need ? p->cap * 2 : need;
+  if (cap > limit) cap = limit;
+  unsigned char *X = realloc(p->X, (size_t)cap * PIX);
+  if (!X) return -1;
+  p->X = X;
+  int32_t *y = realloc(p->y, (size_t)cap * sizeof(int32_t));
+  if (!y) return -1;
+  p->y = y;
+  p->cap = cap;
+  return 0;
+}
+
 /* Appends the nbytes of records read through rd to part. */
 static int add_records(Ctx *c, Part *p, ReadFn rd, void *src, int64_t nbytes, const char *where,
                        char *err) {
@@ -50,21 +68,26 @@ static int add_records(Ctx *c, Part *p, ReadFn rd, void *src, int64_t nbytes, co
     return -1;
   }
   int64_t n = nbytes / REC, total = p->n + n;
-  unsigned char *X = realloc(p->X, (size_t)(total > 0 ? total : 1) * PIX);
-  if (!X) goto oom;
-  p->X = X;
-  int32_t *y = realloc(p->y, (size_t)(total > 0 ? total : 1) * sizeof(int32_t));
-  if (!y) goto oom;
-  p->y = y;
   enum { CHUNK = 256 };
   unsigned char *buf = malloc((size_t)CHUNK * REC);
   if (!buf) goto oom;
   for (int64_t done = 0; done < n;) {
     int64_t k = n - done < CHUNK ? n - done : CHUNK;
+    if (interrupt_pending()) {
+      snprintf(err, DATA_ERRLEN, "cifar: %s: interrupted", where);
+      free(buf);
+      return -1;
+    }
     if (rd(src, buf, (size_t)k * REC, err)) {
       free(buf);
       return -1;
     }
+    if (reserve(p, p->n + done + k, total)) {
+      free(buf);
+      goto oom;
+    }
+    unsigned char *X = p->X;
+    int32_t *y = p->y;
     for (int64_t r = 0; r < k; r++) {
       const unsigned char *rec = buf + r * REC;
       unsigned char *dst = X + (size_t)(p->n + done + r) * PIX;
@@ -90,6 +113,7 @@ static int add_records(Ctx *c, Part *p, ReadFn rd, void *src, int64_t nbytes, co
     done += k;
   }
   free(buf);
+  if (!p->X && reserve(p, 1, 1)) goto oom; /* an empty part still owns a buffer */
   p->n = total;
   return 0;
 oom:

@@ -14,6 +14,7 @@
 #include "idx.h"
 #include "lua_tensor.h"
 #include "rng.h"
+#include "interrupt.h"
 #include "threads.h"
 
 int luaopen_nnlab_data(lua_State *L);
@@ -130,7 +131,10 @@ static int l_data_cifar_batches(lua_State *L) {
   out->ytr = lt_push_blank(L);
   out->Xte = lt_push_blank(L);
   out->yte = lt_push_blank(L);
-  if (cifar_read(path, out, err)) return luaL_error(L, "%s", err);
+  if (cifar_read(path, out, err)) {
+    interrupt_consume(L); /* an interrupted read says so itself, naming the file */
+    return luaL_error(L, "%s", err);
+  }
   lt_account(L, out->Xtr->storage->nbytes + out->Xte->storage->nbytes);
   lua_createtable(L, out->nclasses, 0);
   for (int i = 0; i < out->nclasses; i++) {
