@@ -158,6 +158,13 @@ local function emit(spec)
       os.remove(st.dir .. "/" .. tmp)
       fail(who, err)
     end
+    local drawn = io.open(st.dir .. "/" .. tmp, "rb")
+    local size = drawn and drawn:seek("end") or 0
+    if drawn then drawn:close() end
+    if size == 0 then -- gnuplot stopped (`exit`, `quit`) before drawing anything
+      os.remove(st.dir .. "/" .. tmp)
+      fail(who, "gnuplot drew nothing (expected commands that draw a plot; did they `exit` first?)")
+    end
     ok, err = os.rename(st.dir .. "/" .. tmp, st.dir .. "/" .. image)
     if not ok then fail(who, err) end
     local path = st.dir .. "/" .. image
@@ -360,8 +367,10 @@ function M.weights(W, opts)
   local h, w, c = tile_shape(opts.shape, who)
   local units = W:size(2)
   local sigma = opts.smooth == true and 1.0 or tonumber(opts.smooth) or 0
-  if opts.smooth ~= nil and type(opts.smooth) ~= "boolean" and type(opts.smooth) ~= "number" then
-    fail(who, "smooth: expected true, false or a sigma in pixels, got " .. type(opts.smooth))
+  local sm = opts.smooth
+  if sm ~= nil and type(sm) ~= "boolean" and not (type(sm) == "number" and sm >= 0 and sm <= 6) then
+    fail(who, "smooth: expected true, false or a sigma in pixels from 0 to 6, got " ..
+      (type(sm) == "number" and tostring(sm) or type(sm)))
   end
   local title = opts.title
   if title == nil then title = string.format("weights: %d units as %s images%s", units,
@@ -470,7 +479,11 @@ function M.confusion(cm, opts)
   for i = 1, K do
     for j = 1, K do top = math.max(top, counts:get(i, j)) end
   end
-  local cell = K <= 10 and 56 or math.max(12, math.floor(560 / K))
+  -- Past 40 classes the counts are not written in the cells and past 100 only
+  -- some tics are named: a label per cell is K^2 gnuplot commands (1000
+  -- classes took minutes), and the picture stays about 800 pixels wide.
+  local cell = K <= 10 and 56 or K <= 50 and math.max(12, math.floor(560 / K)) or math.max(1, math.floor(800 / K))
+  local tic_step = K <= 100 and 1 or math.ceil(K / 50)
   local longest = 4
   for _, s in ipairs(names) do longest = math.max(longest, utf8.len(s) or #s) end
   local side = 40 + 7 * longest
@@ -486,9 +499,9 @@ function M.confusion(cm, opts)
       local s = { "unset key", marg, "set title " .. q(title) .. " noenhanced" }
       s[#s + 1] = string.format("set xrange [-0.5:%d.5]\nset yrange [%d.5:-0.5]", K - 1, K - 1)
       local xt, yt = {}, {}
-      for i = 1, K do
-        xt[i] = q(names[i]) .. " " .. (i - 1)
-        yt[i] = xt[i]
+      for i = 1, K, tic_step do
+        xt[#xt + 1] = q(names[i]) .. " " .. (i - 1)
+        yt[#yt + 1] = xt[#xt]
       end
       s[#s + 1] = "set xtics (" .. table.concat(xt, ", ") .. ") rotate by 45 right noenhanced scale 0"
       s[#s + 1] = "set ytics (" .. table.concat(yt, ", ") .. ") noenhanced scale 0"
@@ -498,7 +511,7 @@ function M.confusion(cm, opts)
       s[#s + 1] = string.format("set colorbox user origin screen %.6f,%.6f size screen %.6f,%.6f",
         (side + 30 + K * cell + 15) / W, (math.floor(side * 0.75) + 40) / H, 14 / W, K * cell / H)
       local fs = K <= 10 and 10 or math.max(5, math.floor(cell / 5))
-      for i = 1, K do
+      for i = 1, K <= 40 and K or 0 do
         for j = 1, K do
           local v = counts:get(i, j)
           s[#s + 1] = string.format("set label %s at %d,%d center front font ',%d' textcolor rgb '%s'",

@@ -246,8 +246,8 @@ static uint64_t splitmix(uint64_t *s) {
  * from the global generator, or from `seed` alone when given. */
 static int l_data_permutation(lua_State *L) {
   lua_Integer n = luaL_checkinteger(L, 1);
-  if (n < 0 || n > INT32_MAX) return luaL_error(L, "permutation: expected 0..%d rows, got %d",
-                                                INT32_MAX, (int)n);
+  if (n < 0 || n > INT32_MAX) return luaL_error(L, "permutation: expected 0..%d rows, got %I",
+                                                INT32_MAX, n);
   int64_t sh = n;
   Tensor *t = lt_push_new(L, DT_INT32, 1, &sh, "permutation");
   int32_t *p = tensor_i32(t);
