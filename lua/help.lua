@@ -436,9 +436,11 @@ cifar-10-binary.tar.gz, without unpacking it.
 @ data.fetch(name) -> folder
 Downloads the files of a dataset ("mnist", "fashion_mnist", "cifar10") that
 are not already in ~/.cache/nnlab (or NNLAB_CACHE), trying each mirror in
-turn with a progress bar, checks their MD5 and returns that folder. Without
-network, the error names the file, where it was looked for and how to
-provide it.
+turn with a progress bar, checks their MD5 and returns that folder. Only
+http and https (also after redirects); a download larger than the file's
+known size fails. Each goes to its own temporary file, renamed into place once
+verified; a second nnlab waits for the first. Without network, the error
+names the file, where it was looked for and how to provide it.
 > data.fetch("mnist")
 
 @ data.subset(ds, n [, seed]) -> Dataset
@@ -715,7 +717,7 @@ One tile per column of W (inputs x units), each reshaped to `shape` ({28,28}
 or {32,32,3}): the per-class templates of a linear classifier, or the hidden
 neurons. Grey tiles share a diverging palette centred on 0 (blue negative,
 white 0, red positive); RGB tiles are min-max scaled one by one.
-smooth=true (or a sigma in pixels) blurs each tile with a Gaussian first.
+smooth=true (or a sigma in pixels, 0 to 6) blurs each tile with a Gaussian first.
 > plot.weights(model.layers[2].W, {shape = {28, 28}, labels = train.classes})
 
 @ plot.grid(X, {labels=, cols=, title=, classes=})
@@ -725,7 +727,7 @@ int32 tensor of class indices together with classes=.
 
 @ plot.confusion(cm [, {title=}])
 A confusion matrix as a white-to-blue heatmap with the count written in
-every cell, true classes down and predicted across.
+every cell (up to 40 classes), true classes down and predicted across.
 > plot.confusion(cm)
 
 @ plot.mistakes(X, y_true, y_pred, classes [, {n=16, cols=, title=}])
