@@ -391,4 +391,11 @@ function M.check_files(paths, opts)
   return failed == 0 and 0 or 1
 end
 
+-- The chunk run for a lesson's source text, and its parse (for the fuzz
+-- target tests/fuzz/fuzz_lesson.c).
+function M._instrument(src)
+  local doc = parse(src)
+  return instrument(doc), doc
+end
+
 return M
