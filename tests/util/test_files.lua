@@ -114,7 +114,7 @@ T.test("saving onto a symlink writes its target and keeps the link", function()
   T.eq(leftovers(dir .. "/real"), "", "temporary files left")
 end)
 
-T.test("saving onto a FIFO or a dangling symlink is refused and leaves it", function()
+T.test("saving onto a FIFO, a device node or a dangling symlink is refused and leaves it", function()
   local fifo = T.tmp("save.fifo")
   os.execute("mkfifo " .. fifo)
   local m = nn.Sequential { nn.Dense(2) }
@@ -124,6 +124,11 @@ T.test("saving onto a FIFO or a dangling symlink is refused and leaves it", func
   local ok, err = require("_plot").write(fifo, "x")
   T.ok(not ok and err:find(fifo .. " (a FIFO)", 1, true), tostring(err))
   T.eq(T.sh("stat -c %F " .. fifo), "fifo\n")
+  local dev = T.tmp("null.dev") -- a character device (1,3 is /dev/null), made here: root only
+  if T.sh("id -u") == "0\n" and os.execute("mknod " .. dev .. " c 1 3 2>/dev/null") then
+    T.raises(function() m:save(dev) end, { "save", "expected a file path, got " .. dev .. " (a device)" })
+    T.eq(T.sh("stat -c %F " .. dev), "character special file\n")
+  end
   os.execute("ln -s " .. T.tmp("nowhere/x") .. " " .. T.tmp("dangling"))
   T.raises(function() m:save(T.tmp("dangling")) end, { "save", T.tmp("dangling"), "symlink" })
 end)
