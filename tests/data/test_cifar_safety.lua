@@ -19,7 +19,9 @@ T.test("a tar header claiming 3 GB is read as truncated, not allocated (1.5 GB a
     local h = assert(io.open(script, "w"))
     h:write(string.format("data.cifar_batches(%q)", T.tmp(f)))
     h:close()
-    local out, code = T.sh(string.format("bash -c 'ulimit -v 1500000; %s %s' 2>&1", BIN, script))
+    -- AddressSanitizer reserves terabytes of address space: no limit under it
+    local limit = os.getenv("NNLAB_ASAN") and "" or "ulimit -v 1500000; "
+    local out, code = T.sh(string.format("bash -c '%s%s %s' 2>&1", limit, BIN, script))
     T.ok(code ~= 0, out)
     T.ok(out:find("is truncated", 1, true) and not out:find("out of memory", 1, true), out)
   end
