@@ -119,7 +119,9 @@ Stacks tensors of the same shape along a new first dimension.
 > tensor.stack({tensor.ones(3), tensor.zeros(3)}):shape()   -- {2, 3}
 
 @ tensor.save(t, path)
-Writes t to a NumPy .npy file (readable with numpy.load).
+Writes t to a NumPy .npy file (readable with numpy.load), through a
+temporary file renamed over path: if writing fails the old file stays. A
+symlink is written through to its target; a folder, FIFO or device is refused.
 > tensor.save(tensor.arange(4), "/tmp/a.npy")
 
 @ tensor.load(path) -> Tensor
@@ -589,7 +591,8 @@ every layer and returns the gradient for x.
 
 @ Model:save(path)
 Writes the model to a versioned file with a checksum, atomically (the old
-file stays if writing fails).
+file stays if writing fails). A symlink is written through to its target; a
+folder, FIFO or device is refused.
 > model:save("mnist.nnl")
 
 @ Model:train([on]) -> Model
