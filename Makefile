@@ -6,7 +6,7 @@
 PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
-PKGS    := lua5.4 openblas zlib readline libcurl libcrypto libcmark
+PKGS    := lua5.4 openblas zlib readline libcurl libcrypto libcmark libzmq jansson
 
 CFLAGS  ?= -O2 -g
 # GCC's -O2 vectorizes only loops whose trip count is known; the element-wise
@@ -16,7 +16,8 @@ VECT    := -fvect-cost-model=dynamic
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CPPFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
                 -Isrc -Isrc/tensor -Isrc/util -MMD -MP
-LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
+# oneDNN (libdnnl-dev) ships no pkg-config file; it runs its threads on OpenMP.
+LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldnnl -fopenmp -lm -lpthread
 
 SRCS    := $(sort $(wildcard src/*/*.c))
 LUASRC  := $(sort $(wildcard lua/*.lua))
@@ -25,11 +26,12 @@ OBJS    := $(SRCS:%.c=$(BUILD)/%.o) $(BUILD)/embedded_lua.o
 BIN     ?= nnlab
 
 # Debian packages: build, run time, and what the tests and benchmarks compare against.
-DEB_BUILD := build-essential pkg-config liblua5.4-dev libopenblas-dev zlib1g-dev \
-             libreadline-dev libcurl4-openssl-dev libssl-dev libcmark-dev
+DEB_BUILD := build-essential pkg-config liblua5.4-dev libopenblas-dev libdnnl-dev zlib1g-dev \
+             libreadline-dev libcurl4-openssl-dev libssl-dev libcmark-dev libzmq3-dev libjansson-dev
 DEB_RUN   := gnuplot-nox
-DEB_TEST  := python3 python3-numpy python3-sklearn tmux curl clang libclang-rt-14-dev
-DEB_BENCH := python3-torch
+DEB_TEST  := python3 python3-numpy python3-sklearn tmux curl clang libclang-rt-14-dev \
+             python3-jupyter-client python3-zmq python3-nbformat python3-nbclient jupyter-nbconvert
+DEB_BENCH := python3-torch libcjson-dev
 
 .PHONY: all deps test asan fuzz fuzz-build bench docs install clean
 
@@ -107,6 +109,7 @@ install: $(BIN)
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/nnlab
 	install -m 644 $(LUASRC) $(DESTDIR)$(PREFIX)/share/nnlab/lua/
 	install -m 644 lessons/*.lua $(DESTDIR)$(PREFIX)/share/nnlab/lessons/
+	NNLAB_KERNEL_BIN=$(PREFIX)/bin/nnlab $(DESTDIR)$(PREFIX)/bin/nnlab --install-kernel --prefix $(DESTDIR)$(PREFIX)
 
 clean:
 	rm -rf build $(BIN)

@@ -1,12 +1,10 @@
 -- nn_bench.lua — the nnlab side of bench_nn.sh: the same runs as
--- nn_torch.py, one line each, timed by fit's own wall clock:
---   nnlab <dataset> <model> epoch_seconds=<best> gflops=<effective> accuracy=<test>
--- Usage: nnlab nn_bench.lua EPOCHS dataset:model:lr ...
-local epochs = tonumber(arg[1])
-
+-- nn_torch.py, one line each, with every epoch's wall time from fit:
+--   nnlab <dataset> <model> epochs=<s1,s2,...> fit_seconds=<total> flops=<per epoch> accuracy=<test>
+-- Usage: nnlab nn_bench.lua dataset:model:lr:epochs ...
 local cache = {}
-for i = 2, #arg do
-  local name, kind, lr = arg[i]:match("(%w+):(%w+):([%d.]+)")
+for i = 1, #arg do
+  local name, kind, lr, epochs = arg[i]:match("(%w+):(%w+):([%d.]+):(%d+)")
   cache[name] = cache[name] or { (name == "mnist" and data.mnist or data.cifar10)() }
   local train, test = cache[name][1], cache[name][2]
   local layers = { nn.Rescaling(1 / 255), nn.Flatten() }
@@ -14,9 +12,11 @@ for i = 2, #arg do
   layers[#layers + 1] = nn.Dense(10, "softmax")
   local model = nn.Sequential(layers)
   model:compile { optimizer = optim.sgd { lr = tonumber(lr), momentum = 0.9 }, loss = "cross_entropy" }
-  local h = model:fit(train.X, train.y, { epochs = epochs, batch_size = 64, verbose = 0 })
-  local t = math.huge
-  for _, s in ipairs(h.seconds) do t = math.min(t, s) end
+  local t0 = nnlab.clock()
+  local h = model:fit(train.X, train.y, { epochs = tonumber(epochs), batch_size = 64, verbose = 0 })
+  local fit_seconds = nnlab.clock() - t0
+  local s = {}
+  for e, v in ipairs(h.seconds) do s[e] = string.format("%.3f", v) end
   -- multiply-adds per sample: forward x·W, backward xᵀ·dz, and dz·Wᵀ for
   -- every Dense but the first (its input gradient is never needed)
   local flops, first = 0, true
@@ -26,9 +26,8 @@ for i = 2, #arg do
       first = false
     end
   end
-  flops = flops * train.X:size(1)
-  print(string.format("nnlab %s %s epoch_seconds=%.3f gflops=%.1f accuracy=%.4f", name, kind, t,
-    flops / t / 1e9, model:evaluate(test.X, test.y).accuracy))
+  print(string.format("nnlab %s %s epochs=%s fit_seconds=%.3f flops=%.0f accuracy=%.4f", name, kind,
+    table.concat(s, ","), fit_seconds, flops * train.X:size(1), model:evaluate(test.X, test.y).accuracy))
 end
 for line in io.lines("/proc/self/status") do
   local kb = line:match("^VmHWM:%s*(%d+)")

@@ -1,8 +1,8 @@
 """nn_torch.py — the PyTorch reference for bench_nn.sh: trains the same model
 (Flatten -> [Dense(64, relu)] -> Dense(10) with cross-entropy, SGD momentum
 0.9, batch 64, inputs /255) on the CPU and prints one line per run:
-  torch <dataset> <model> epoch_seconds=<best epoch> accuracy=<test> rss_mb=<peak>
-Usage: nn_torch.py DATA_DIR THREADS EPOCHS dataset:model:lr ...
+  torch <dataset> <model> epochs=<s1,s2,...> accuracy=<test> rss_mb=<peak>
+Usage: nn_torch.py DATA_DIR THREADS dataset:model:lr:epochs ...
 Environment: NN_TORCH_SEED (default 42); NN_TORCH_INIT=glorot starts the Linear
 layers as Keras and nnlab's default do (Glorot-uniform W, zero b) instead of
 PyTorch's own default (W and b uniform in +-1/sqrt(inputs))."""
@@ -38,11 +38,12 @@ def peak_rss_mb():
     return 0
 
 def main():
-    data, threads, epochs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    data, threads = sys.argv[1], int(sys.argv[2])
     torch.set_num_threads(threads)
-    for spec in sys.argv[4:]:
+    for spec in sys.argv[3:]:
         torch.manual_seed(int(os.environ.get("NN_TORCH_SEED", "42")))  # each run on its own
-        name, kind, lr = spec.split(":")
+        name, kind, lr, epochs = spec.split(":")
+        epochs = int(epochs)
         X, y, Xt, yt = load(data, name)
         X = torch.tensor(X.reshape(len(X), -1), dtype=torch.float32) / 255
         Xt = torch.tensor(Xt.reshape(len(Xt), -1), dtype=torch.float32) / 255
@@ -72,7 +73,8 @@ def main():
             times.append(time.perf_counter() - t0)
         with torch.no_grad():
             acc = (model(Xt).argmax(1) == yt).float().mean().item()
-        print("torch %s %s epoch_seconds=%.3f accuracy=%.4f last_loss=%.4f rss_mb=%.0f"
-              % (name, kind, min(times), acc, total / len(X), peak_rss_mb()), flush=True)
+        print("torch %s %s epochs=%s accuracy=%.4f last_loss=%.4f rss_mb=%.0f"
+              % (name, kind, ",".join("%.3f" % t for t in times), acc, total / len(X),
+                 peak_rss_mb()), flush=True)
 
 main()

@@ -26,7 +26,7 @@ print(img)
 ---en vector.
 local flat = img:flatten()
 print(flat)
-print("pixel (2, 3) =", img:get(2, 3), "  flat[6] =", flat[6])
+print(lesson.t{es = "píxel (2, 3) =", en = "pixel (2, 3) ="}, img:get(2, 3), "  flat[6] =", flat[6])
 lesson.expect("3x3 image flattens to 9 values", flat:numel(), 9)
 lesson.expect("rows one after the other", flat:totable(), {0, 1, 2, 3, 4, 5, 6, 7, 8})
 lesson.expect("pixel (2,3) is flat[6]", flat[6], img:get(2, 3))
@@ -44,7 +44,7 @@ local train, test = data.mnist()
 print("train.X", table.concat(train.X:shape(), " x "), train.X.dtype)
 print("train.y", table.concat(train.y:shape(), " x "), train.y.dtype)
 print("test.X ", table.concat(test.X:shape(), " x "))
-print("classes", table.concat(train.classes, " "))
+print(lesson.t{es = "clases", en = "classes"}, table.concat(train.classes, " "))
 lesson.expect("MNIST train images", train.X:shape(), {60000, 28, 28})
 lesson.expect("MNIST test images", test.X:shape(), {10000, 28, 28})
 
@@ -53,7 +53,7 @@ lesson.expect("MNIST test images", test.X:shape(), {10000, 28, 28})
 ---en Flattened, each MNIST image is a vector of 28 · 28 = **784** values:
 ---en the input of our first classifier.
 local flat_mnist = train.X:reshape(train.X:size(1), -1)
-print("flattened:", table.concat(flat_mnist:shape(), " x "))
+print(lesson.t{es = "aplanadas:", en = "flattened:"}, table.concat(flat_mnist:shape(), " x "))
 lesson.expect("a flattened MNIST image", flat_mnist:size(2), 784)
 
 ---es Veamos un ejemplo de cada clase: el primero que aparece de cada dígito.
@@ -82,7 +82,7 @@ plot.grid(first_of_each_class(train), {labels = train.classes, cols = 5})
 local ctrain, ctest = data.cifar10()
 print("train.X", table.concat(ctrain.X:shape(), " x "), ctrain.X.dtype)
 print("test.X ", table.concat(ctest.X:shape(), " x "))
-print("classes", table.concat(ctrain.classes, " "))
+print(lesson.t{es = "clases", en = "classes"}, table.concat(ctrain.classes, " "))
 lesson.expect("CIFAR-10 train images", ctrain.X:shape(), {50000, 32, 32, 3})
 
 ---es Aplanada, cada foto da 32 · 32 · 3 = **3072** valores: casi cuatro
@@ -92,8 +92,8 @@ lesson.expect("CIFAR-10 train images", ctrain.X:shape(), {50000, 32, 32, 3})
 ---en times as many as an MNIST digit. The pixel in row `i`, column `j` and
 ---en channel `c` goes to position `((i - 1) * 32 + (j - 1)) * 3 + c`.
 local flat_cifar = ctrain.X:reshape(ctrain.X:size(1), -1)
-print("flattened:", table.concat(flat_cifar:shape(), " x "))
-print("pixel (5, 7), green =", ctrain.X[1]:get(5, 7, 2),
+print(lesson.t{es = "aplanadas:", en = "flattened:"}, table.concat(flat_cifar:shape(), " x "))
+print(lesson.t{es = "píxel (5, 7), verde =", en = "pixel (5, 7), green ="}, ctrain.X[1]:get(5, 7, 2),
       "  flat[1][404] =", flat_cifar[1][((5 - 1) * 32 + (7 - 1)) * 3 + 2])
 lesson.expect("a flattened CIFAR-10 image", flat_cifar:size(2), 3072)
 lesson.expect("channel order in the vector", flat_cifar[1][((5 - 1) * 32 + (7 - 1)) * 3 + 2],

@@ -32,11 +32,19 @@ print(test)
 ---en `Rescaling(1/255)` brings the pixels to [0, 1], `Flatten` flattens each
 ---en image and `Dense(10, "softmax")` is the linear classifier: 784 · 10
 ---en weights plus 10 biases.
+---es Las capas deducen su tamaño de la primera entrada que ven: pasamos una
+---es imagen por el modelo y `summary()` muestra cada capa, la forma de su
+---es salida y sus parámetros.
+---en The layers infer their sizes from the first input they see: we pass one
+---en image through the model and `summary()` shows each layer, the shape of
+---en its output and its parameters.
 local model = nn.Sequential{
   nn.Rescaling(1 / 255),
   nn.Flatten(),
   nn.Dense(10, "softmax"),
 }
+model:predict(train.X:narrow(1, 1, 1))
+model:summary()
 model:compile{
   optimizer = optim.sgd{lr = 0.1},
   loss = "cross_entropy",
@@ -56,7 +64,6 @@ local hist = model:fit(train.X, train.y, {
   batch_size = 64,
   validation_split = 0.1,
 })
-model:summary()
 plot.history(hist)
 
 ---es Las curvas de entrenamiento y validación van juntas: un modelo lineal
@@ -67,7 +74,8 @@ plot.history(hist)
 ---es ## Resultado en el conjunto de prueba
 ---en ## Result on the test set
 local result = model:evaluate(test.X, test.y)
-print(string.format("test loss %.4f, test accuracy %.2f%%", result.loss, 100 * result.accuracy))
+print(lesson.t({es = "pérdida en prueba %.4f, exactitud en prueba %.2f%%",
+                en = "test loss %.4f, test accuracy %.2f%%"}, result.loss, 100 * result.accuracy))
 lesson.expect("test accuracy", result.accuracy, lesson.quick and {min = 0.87, max = 0.95} or {min = 0.91, max = 0.94})
 
 ---es Cerca del **92 %**. Parece mucho, pero veamos *en qué* se equivoca.
@@ -76,7 +84,7 @@ lesson.expect("test accuracy", result.accuracy, lesson.quick and {min = 0.87, ma
 ---es ## Matriz de confusión
 ---en ## Confusion matrix
 ---es Cada fila es la clase verdadera y cada columna la predicha: la diagonal
----es son los aciertos. La última columna es el *recall* de cada clase y la
+---es son los aciertos. La última columna es la *sensibilidad* de cada clase y la
 ---es última fila la *precisión*.
 ---en Each row is the true class and each column the predicted one: the
 ---en diagonal holds the hits. The last column is each class's *recall* and
@@ -84,10 +92,10 @@ lesson.expect("test accuracy", result.accuracy, lesson.quick and {min = 0.87, ma
 local pred = model:predict(test.X):argmax(2)
 local cm = metrics.confusion(test.y, pred, test.classes)
 print(cm)
-plot.confusion(cm)
-for _, c in ipairs(cm:most_confused(3)) do
-  print(string.format("%s taken for %s: %d times", test.classes[c["true"]], test.classes[c.pred], c.count))
-end
+plot.confusion(cm, {percent = true})
+print(lesson.t{es = "Las confusiones más frecuentes (real → predicha):",
+               en = "The most frequent confusions (true → predicted):"})
+print(cm:most_confused(3))
 lesson.expect("confusion matrix agrees with evaluate", cm:accuracy(), result.accuracy)
 
 ---es ## Lo que ha aprendido: una plantilla por dígito
@@ -103,7 +111,7 @@ lesson.expect("confusion matrix agrees with evaluate", cm:accuracy(), result.acc
 local W = model.layers[3].W
 print("W:", table.concat(W:shape(), " x "))
 local templates = W:reshape(28, 28, 10)
-print("templates:", table.concat(templates:shape(), " x "))
+print(lesson.t{es = "plantillas:", en = "templates:"}, table.concat(templates:shape(), " x "))
 plot.weights(W, {shape = {28, 28}, labels = train.classes, cols = 5})
 
 ---es Un único modelo lineal solo puede guardar **una** plantilla por clase:

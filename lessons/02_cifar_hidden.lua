@@ -43,7 +43,8 @@ local hist_linear = linear:fit(train.X, train.y, {
 plot.history(hist_linear)
 
 local linear_acc = linear:evaluate(test.X, test.y).accuracy
-print(string.format("linear test accuracy: %.2f%%  (chance: 10%%)", 100 * linear_acc))
+print(lesson.t({es = "exactitud del modelo lineal en prueba: %.2f%%  (al azar: 10%%)",
+                en = "linear test accuracy: %.2f%%  (chance: 10%%)"}, 100 * linear_acc))
 lesson.expect("linear test accuracy", linear_acc, lesson.quick and {min = 0.30, max = 0.45} or {min = 0.36, max = 0.43})
 
 ---es Alrededor del **38-40 %**: muy lejos del 92 % de MNIST, pero casi cuatro
@@ -100,7 +101,8 @@ model:summary()
 plot.history(hist)
 
 local acc = model:evaluate(test.X, test.y).accuracy
-print(string.format("hidden layer test accuracy: %.2f%%  (linear: %.2f%%)", 100 * acc, 100 * linear_acc))
+print(lesson.t({es = "exactitud con capa oculta en prueba: %.2f%%  (lineal: %.2f%%)",
+                en = "hidden layer test accuracy: %.2f%%  (linear: %.2f%%)"}, 100 * acc, 100 * linear_acc))
 lesson.expect("hidden test accuracy", acc, lesson.quick and {min = 0.36, max = 0.55} or {min = 0.46, max = 0.56})
 lesson.expect("the hidden layer beats the linear model", acc - linear_acc, {min = lesson.quick and 0.0 or 0.05})
 
@@ -125,9 +127,9 @@ plot.weights(W1, {shape = {32, 32, 3}, cols = 8, smooth = true})
 local pred = model:predict(test.X):argmax(2)
 local cm = metrics.confusion(test.y, pred, test.classes)
 print(cm)
-plot.confusion(cm)
+plot.confusion(cm, {percent = true})
 
----es Leamos cada fila: cuántas fotos de esa clase acierta (*recall*) y con qué
+---es Leamos cada fila: cuántas fotos de esa clase acierta (su *sensibilidad*) y con qué
 ---es otra clase la confunde más.
 ---en Let us read each row: how many photos of that class it gets right
 ---en (*recall*) and which other class it takes them for most often.
@@ -137,7 +139,8 @@ for i, name in ipairs(test.classes) do
   for j = 1, #test.classes do
     if j ~= i and cm.counts:get(i, j) > worst_count then worst, worst_count = j, cm.counts:get(i, j) end
   end
-  print(string.format("%-10s recall %5.1f%%   most often taken for %-10s (%d times)",
+  print(lesson.t({es = "%-10s sensibilidad %5.1f%%   confundida sobre todo con %-10s (%d veces)",
+                  en = "%-10s recall %5.1f%%   most often taken for %-10s (%d times)"},
     name, 100 * recall[i], test.classes[worst], worst_count))
 end
 
@@ -151,11 +154,9 @@ end
 ---en classes: **dog and cat**, truck and automobile, airplane and ship (sky
 ---en and sea are just as blue), and the animals on green and brown
 ---en backgrounds (bird, deer, frog).
-print("most confused pairs:")
+print(lesson.t{es = "los pares más confundidos (real → predicha):", en = "the most confused pairs (true → predicted):"})
 local pairs_ = cm:most_confused(5)
-for _, c in ipairs(pairs_) do
-  print(string.format("  %-10s -> %-10s %d", test.classes[c["true"]], test.classes[c.pred], c.count))
-end
+print(pairs_)
 
 ---es ### Ejemplos de sus errores
 ---en ### Examples of its mistakes

@@ -14,7 +14,7 @@
 local train, test = data.cifar10()
 train = data.subset(train, lesson.quick and 4000 or 10000)
 test = data.subset(test, lesson.quick and 1000 or 5000)
-print("train:", train.X:size(1), "test:", test.X:size(1))
+print(lesson.t{es = "entrenamiento:", en = "train:"}, train.X:size(1), lesson.t{es = "prueba:", en = "test:"}, test.X:size(1))
 
 local EPOCHS = lesson.quick and 8 or 25
 
@@ -29,7 +29,8 @@ local function experiment(name, layers)
   print("== " .. name)
   local hist = model:fit(train.X, train.y, {epochs = EPOCHS, batch_size = 64, validation_split = 0.2})
   local acc = model:evaluate(test.X, test.y).accuracy
-  print(string.format("%s: train %.1f%%  validation %.1f%%  test %.1f%%", name,
+  print(lesson.t({es = "%s: entrenamiento %.1f%%  validación %.1f%%  prueba %.1f%%",
+                  en = "%s: train %.1f%%  validation %.1f%%  test %.1f%%"}, name,
     100 * hist.accuracy[#hist.accuracy], 100 * hist.val_accuracy[#hist.val_accuracy], 100 * acc))
   return hist, acc
 end
@@ -52,8 +53,11 @@ local wide, wide_acc = experiment("Dense(112)", {
   nn.Dense(112, "relu"),
   nn.Dense(10, "softmax"),
 })
-plot.lines({train = wide.loss, validation = wide.val_loss},
-  {title = "Dense(112): loss", xlabel = "epoch", ylabel = "cross-entropy"})
+local TRAIN, VALIDATION = lesson.t{es = "entrenamiento", en = "training"}, lesson.t{es = "validación", en = "validation"}
+local EPOCH = lesson.t{es = "época", en = "epoch"}
+plot.lines({[TRAIN] = wide.loss, [VALIDATION] = wide.val_loss},
+  {title = lesson.t{es = "Dense(112): pérdida", en = "Dense(112): loss"}, xlabel = EPOCH,
+   ylabel = lesson.t{es = "entropía cruzada", en = "cross-entropy"}})
 
 ---es La pérdida de entrenamiento baja sin parar, pero la de validación deja
 ---es de bajar y empieza a **subir**: a partir de ahí el modelo aprende
@@ -63,7 +67,8 @@ plot.lines({train = wide.loss, validation = wide.val_loss},
 ---en its training photos that do not help with new ones.
 local wide_best = best_epoch(wide)
 local gap = wide.accuracy[#wide.accuracy] - wide.val_accuracy[#wide.val_accuracy]
-print(string.format("lowest validation loss at epoch %d of %d; final train-validation gap %.1f points",
+print(lesson.t({es = "pérdida de validación mínima en la época %d de %d; distancia final entre entrenamiento y validación: %.1f puntos",
+                en = "lowest validation loss at epoch %d of %d; final train-validation gap %.1f points"},
   wide_best, #wide.val_loss, 100 * gap))
 lesson.expect("overfitting starts before the last epoch", wide_best, {max = EPOCHS - 1})
 lesson.expect("train accuracy ends above validation", gap, {min = lesson.quick and 0.05 or 0.15})
@@ -80,9 +85,11 @@ local deep, deep_acc = experiment("Dense(112) + Dense(64)", {
   nn.Dense(64, "relu"),
   nn.Dense(10, "softmax"),
 })
-plot.lines({train = deep.accuracy, validation = deep.val_accuracy},
-  {title = "Dense(112) + Dense(64): accuracy", xlabel = "epoch", ylabel = "accuracy"})
-print(string.format("lowest validation loss at epoch %d", best_epoch(deep)))
+local ACCURACY = lesson.t{es = "exactitud", en = "accuracy"}
+plot.lines({[TRAIN] = deep.accuracy, [VALIDATION] = deep.val_accuracy},
+  {title = "Dense(112) + Dense(64): " .. ACCURACY, xlabel = EPOCH, ylabel = ACCURACY})
+print(lesson.t({es = "pérdida de validación mínima en la época %d", en = "lowest validation loss at epoch %d"},
+  best_epoch(deep)))
 
 ---es ## 3. Dropout
 ---en ## 3. Dropout
@@ -100,13 +107,17 @@ local drop, drop_acc = experiment("Dense(112) + Dropout(0.5)", {
   nn.Dropout(0.5),
   nn.Dense(10, "softmax"),
 })
-plot.lines({["train, no dropout"] = wide.accuracy, ["validation, no dropout"] = wide.val_accuracy,
-            ["train, dropout"] = drop.accuracy, ["validation, dropout"] = drop.val_accuracy},
-  {title = "Dropout narrows the gap", xlabel = "epoch", ylabel = "accuracy"})
+local NO = lesson.t{es = "sin dropout", en = "no dropout"}
+plot.lines({[TRAIN .. ", " .. NO] = wide.accuracy, [VALIDATION .. ", " .. NO] = wide.val_accuracy,
+            [TRAIN .. ", dropout"] = drop.accuracy, [VALIDATION .. ", dropout"] = drop.val_accuracy},
+  {title = lesson.t{es = "Dropout reduce la distancia", en = "Dropout narrows the gap"}, xlabel = EPOCH,
+   ylabel = ACCURACY})
 
 local drop_gap = drop.accuracy[#drop.accuracy] - drop.val_accuracy[#drop.val_accuracy]
-print(string.format("train-validation gap: %.1f points without dropout, %.1f with", 100 * gap, 100 * drop_gap))
-print(string.format("test accuracy: Dense(112) %.1f%%, two layers %.1f%%, with dropout %.1f%%",
+print(lesson.t({es = "distancia entre entrenamiento y validación: %.1f puntos sin dropout, %.1f con él",
+                en = "train-validation gap: %.1f points without dropout, %.1f with"}, 100 * gap, 100 * drop_gap))
+print(lesson.t({es = "exactitud en prueba: Dense(112) %.1f%%, dos capas %.1f%%, con dropout %.1f%%",
+                en = "test accuracy: Dense(112) %.1f%%, two layers %.1f%%, with dropout %.1f%%"},
   100 * wide_acc, 100 * deep_acc, 100 * drop_acc))
 lesson.expect("dropout narrows the train-validation gap", gap - drop_gap, {min = 0.02})
 

@@ -3,6 +3,7 @@
 -- downloaded from a list of mirrors and checked against their MD5, plus
 -- dataset tables with batches, subsets and splits. Reading is in C (_data).
 local C = require "_data"
+local i18n = require "i18n"
 local M = {}
 
 -- Calls a reader, raising its error as it is (the message names the file;
@@ -81,8 +82,11 @@ function Dataset.__tostring(ds)
   local shown = {}
   for i = 1, math.min(#classes, 10) do shown[i] = classes[i] end
   if #classes > 10 then shown[#shown + 1] = "..." end
-  return string.format("%s: %d images (%s %s), %d classes: %s", ds.name or "dataset",
-    nrows(ds.y), shape, ds.X.dtype, #classes, table.concat(shown, ", "))
+  -- "MNIST train" shows as "MNIST entrenamiento" in Spanish; the name stays
+  local name = tostring(ds.name or "dataset"):gsub(" (%l+)$", function(part)
+    if part == "train" or part == "test" then return " " .. i18n.t("data." .. part) end
+  end)
+  return i18n.t("data.describe", name, nrows(ds.y), shape, ds.X.dtype, #classes, table.concat(shown, ", "))
 end
 
 local function check_ds(ds, who)

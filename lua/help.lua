@@ -3,6 +3,7 @@
 -- below. An entry starts with "@ signature"; the lines after it are the
 -- description, lines starting with "> " the example. "# name | title" starts
 -- a section (a module or a type) and its paragraph describes it.
+local i18n = require "i18n"
 local M = {}
 
 local TEXT = [==[
@@ -18,7 +19,8 @@ The version of nnlab, a string such as "0.1.0".
 
 @ nnlab.options
 The command-line options as a table: seed, threads, quick, check, render,
-plot, out, lang, scripts, args, exec, interactive, stdin_tty, stdout_tty.
+plot, out, lang, scripts, args, exec, interactive, stdin_tty, stdout_tty,
+kernel and install_kernel (Jupyter).
 > nnlab.options.seed
 
 @ nnlab.repl()
@@ -403,7 +405,7 @@ A uint8 mask: 1 where t >= u.
 
 @ Tensor:matmul(u) -> Tensor
 The matrix product of two 2-D tensors (m x k by k x n gives m x n),
-computed by cblas_sgemm.
+computed by the matrix library (`nnlab --version` names it).
 > tensor.ones(2, 3):matmul(tensor.ones(3, 4))
 
 # data | Datasets
@@ -671,7 +673,9 @@ text is returned, not printed.
 A confusion matrix. cm.counts is K x K int32, rows the true class, columns
 the predicted one; cm.k is K and cm.classes the names. tostring(cm) is the
 course's table: class names on rows and columns, recall % per row, precision
-% per column and the overall accuracy.
+% per column and the overall accuracy, in the language of --lang; class
+names are shown whole (two staggered header lines when they are wider than
+a column: CIFAR-10's table is 95 columns wide).
 > cm.counts
 
 @ Confusion:accuracy() -> number
@@ -691,8 +695,10 @@ Per class: 2 * precision * recall / (precision + recall).
 > cm:f1()
 
 @ Confusion:most_confused(n) -> list
-The n largest off-diagonal cells as {true=, pred=, count=}, largest first.
-> cm:most_confused(3)
+The n largest off-diagonal cells as {true=, pred=, count=} (class indices),
+largest first. The list prints as one "cat → dog: 168 times" line a pair,
+in the language of --lang.
+> print(cm:most_confused(3))
 
 @ Confusion:support() -> table
 Per class: how many examples of that class there are (the row sums).
@@ -728,10 +734,15 @@ Example images in a grid with captions: labels is a list of names, or an
 int32 tensor of class indices together with classes=.
 > plot.grid(train.X:narrow(1, 1, 16), {labels = train.y:narrow(1, 1, 16), classes = train.classes, cols = 8})
 
-@ plot.confusion(cm [, {title=}])
+@ plot.confusion(cm [, {percent=false, normalize=, title=, xlabel=, ylabel=}])
 A confusion matrix as a white-to-blue heatmap with the count written in
-every cell (up to 40 classes), true classes down and predicted across.
-> plot.confusion(cm)
+every cell (up to 40 classes), true classes down and predicted across. percent=true adds the
+recall % of each row in a column on the right, the precision % of each
+column in a row below and the accuracy in the corner (the course's layout).
+normalize="true" shows each row as % of its class (recall per cell),
+normalize="pred" each column as % of its predictions (precision per cell).
+title, xlabel and ylabel replace the default words.
+> plot.confusion(cm, {percent = true, normalize = "true"})
 
 @ plot.mistakes(X, y_true, y_pred, classes [, {n=16, cols=, title=}])
 The first n examples whose prediction is wrong, captioned "true -> predicted";
@@ -780,9 +791,17 @@ true under --quick: a lesson then uses a subset and fewer epochs.
 > local epochs = lesson.quick and 1 or 10
 
 @ lesson.lang
-The language of the prose being shown, "es" or "en" (from --lang or LANG),
-so a lesson can also print in the student's language.
-> print(lesson.lang == "es" and "precisión" or "accuracy")
+The language of the prose and of everything nnlab prints or draws: fit's
+lines, summaries, datasets, the confusion table, plot titles, help headings;
+"es" or "en", from --lang, else LANG (en* gives en), else es. Assigning
+"es" or "en" switches it; anything else is an error.
+> print(lesson.lang)
+
+@ lesson.t({es=, en=} [, ...]) -> string
+The string of the current language from a table of both, for a lesson's
+own printed lines; further arguments format it as string.format does. A
+table without the current language is an error.
+> print(lesson.t({es = "exactitud %.1f%%", en = "accuracy %.1f%%"}, 91.8))
 
 @ lesson.run_file(path, opts, ...)
 Runs a lesson file as nnlab does for `nnlab path`: prose and output in
@@ -1036,7 +1055,7 @@ local function entry_text(e)
   local out = { e.sig, "", wrap(e.desc, "  ", 78) }
   if #e.example > 0 then
     out[#out + 1] = ""
-    out[#out + 1] = "  Example:"
+    out[#out + 1] = i18n.t("help.example")
     for _, l in ipairs(e.example) do out[#out + 1] = "    > " .. l end
   end
   return table.concat(out, "\n")
@@ -1055,10 +1074,10 @@ local function section_text(sec)
     if e.name:find("[.]") or e.name == sec.name then funcs[#funcs + 1] = e
     elseif not e.name:find(":") then types[#types + 1] = e.name end
   end
-  out[#out + 1] = list_entries("Functions:", funcs)
+  out[#out + 1] = list_entries(i18n.t("help.functions"), funcs)
   if #types > 0 then
     out[#out + 1] = ""
-    out[#out + 1] = "Types (help(\"Name\") lists their methods): " .. table.concat(types, ", ")
+    out[#out + 1] = i18n.t("help.types") .. table.concat(types, ", ")
   end
   return table.concat(out, "\n")
 end
@@ -1074,7 +1093,7 @@ local function type_text(name)
     local names = {}
     for i, m in ipairs(methods) do names[i] = m.name:match(":(.*)$") end
     out[#out + 1] = ""
-    out[#out + 1] = string.format('Methods (help("%s:name") documents one):', name)
+    out[#out + 1] = i18n.t("help.methods", name)
     out[#out + 1] = wrap(table.concat(names, " "), "  ", 78)
   end
   return table.concat(out, "\n")
@@ -1095,12 +1114,12 @@ end
 local function overview()
   parse()
   local out = { "nnlab " .. tostring(rawget(_G, "nnlab") and nnlab.version or ""), "",
-    wrap(sections[1].desc, "  ", 78), "", "Modules:" }
+    wrap(sections[1].desc, "  ", 78), "", i18n.t("help.modules") }
   for i = 2, #sections do
     out[#out + 1] = string.format("  %-8s %s", sections[i].name, sections[i].title)
   end
   out[#out + 1] = ""
-  out[#out + 1] = 'Try help(tensor), help(tensor.zeros), help("Model:fit"), or help(t) for a tensor t.'
+  out[#out + 1] = i18n.t("help.try")
   return table.concat(out, "\n")
 end
 

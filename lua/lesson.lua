@@ -5,8 +5,32 @@
 -- inserted at the start of each code step tells the runner where it is.
 local C = require "_lesson"
 local page = require "lesson_page"
+local i18n = require "i18n"
 
-local M = { quick = false, lang = "es" }
+-- lesson.lang reads and sets the language of everything nnlab shows
+-- (lua/i18n.lua): assigning "en" or "es" switches it, anything else is an error.
+local M = setmetatable({ quick = false }, {
+  __index = function(_, k) if k == "lang" then return i18n.lang() end end,
+  __newindex = function(t, k, v)
+    if k == "lang" then i18n.set(v) else rawset(t, k, v) end
+  end,
+})
+
+-- lesson.t{es=..., en=...} [, ...]: the string of the current language, for
+-- a lesson's own printed lines; further arguments format it (string.format).
+function M.t(texts, ...)
+  if type(texts) ~= "table" then
+    error("lesson.t: expected a table {es=..., en=...}, got " .. type(texts), 2)
+  end
+  local lang = i18n.lang()
+  local s = texts[lang]
+  if type(s) ~= "string" then
+    error(string.format("lesson.t: no string for language '%s' (the table has %s)", lang,
+      type(s) == "nil" and "none" or type(s)), 2)
+  end
+  if select("#", ...) > 0 then return string.format(s, ...) end
+  return s
+end
 
 -- ---- parsing ----------------------------------------------------------------
 
@@ -92,6 +116,30 @@ local function instrument(doc)
   return table.concat(out, "\n") .. "\n"
 end
 
+-- Prose must stand between complete statements: a step marker inside an
+-- expression would change the code (in a table constructor its ";" is a
+-- field separator). So the code before each step must compile on its own;
+-- if it does not, the prose line that opened the step is named.
+local function check_prose_places(doc, path)
+  local lines = {}
+  for i, l in ipairs(doc.lines) do lines[i] = l end
+  if lines[1] and lines[1]:sub(1, 1) == "#" then lines[1] = "--" .. lines[1] end
+  if not load(table.concat(lines, "\n"), "=check", "t") then return end -- its own error comes later
+  for _, b in ipairs(doc.blocks) do
+    if b.kind == "code" and b.step and b.step > 1 then
+      local ok, err = load(table.concat(lines, "\n", 1, b.first - 1), "=check", "t")
+      if not ok then
+        local at = b.first - 1 -- the first prose line after the last code line
+        while at > 1 and (classify(doc.lines[at - 1]) or not doc.lines[at - 1]:find("%S")) do at = at - 1 end
+        while not classify(doc.lines[at]) do at = at + 1 end
+        error(string.format("%s:%d: prose line inside an unfinished statement or expression (the code " ..
+          "before it is not complete: %s); put prose only between complete statements, or write this " ..
+          "line as a '--' code comment", path, at, (err:gsub("^check:%d+: ", ""))), 0)
+      end
+    end
+  end
+end
+
 -- ---- expectations -----------------------------------------------------------
 
 local state -- the lesson being run: doc, opts, outputs, plots, records
@@ -154,7 +202,8 @@ function M.expect(name, value, spec)
     error("lesson.expect: expected a range {min=, max=} or an expected value as argument 3, got nil", 2)
   end
   local ok, want = judge(value, spec)
-  local line = string.format("%s %s %s (expected %s)", ok and "PASS" or "FAIL", name, fmt_value(value), want)
+  local line = string.format("%s %s %s (%s %s)", ok and "PASS" or "FAIL", name, fmt_value(value),
+    i18n.t("lesson.expected"), want)
   local rec = { name = name, ok = ok, line = line }
   if state then
     state.records[#state.records + 1] = rec
@@ -229,9 +278,10 @@ local function install(s)
       if s.current then
         local list = s.plots[s.current] or {}
         s.plots[s.current] = list
-        list[#list + 1] = { path = path, title = title }
+        -- `at`: how many pieces of output came before it (a notebook interleaves them)
+        list[#list + 1] = { path = path, title = title, at = #(s.outputs[s.current] or {}) }
       end
-      if s.show_prose then s.real_write(string.format("[plot: %s]\n", path)) end
+      if s.show_prose then s.real_write(i18n.t("lesson.plot", path), "\n") end
     end
   end
 end
@@ -246,10 +296,16 @@ local function uninstall(s)
   rawset(_G, HANDOFF, nil)
 end
 
+-- step(0) is called on the lesson's last line under -i: it keeps the
+-- lesson's top-level locals (its caller's) for the REPL that follows.
 local function step(n)
   local s = state
   rawset(_G, HANDOFF, nil)
   if not s then return end
+  if n == 0 then
+    s.locals = require("errors").main_locals(1)
+    return
+  end
   local bi = s.step_block[n]
   collect(s)
   flush_prose(s, bi)
@@ -278,6 +334,7 @@ local function prepare(path, opts, env)
   local src = f:read("a")
   f:close()
   local doc = parse(src)
+  check_prose_places(doc, path)
   -- A script without prose, run without --render or --check, is a plain
   -- script: it runs as it is, nothing replaced.
   local plain = not opts.render and not opts.check
@@ -285,9 +342,17 @@ local function prepare(path, opts, env)
     if b.kind == "prose" then plain = false end
   end
   local code = plain and src:gsub("^#", "--#", 1) or instrument(doc)
+  -- under -i a last line hands the top-level locals to the REPL (not after
+  -- a final return statement, where no line may follow)
+  local captures = false
+  if opts.interactive and not opts.check then
+    local with = (plain and ("local __nnlab_step = " .. HANDOFF .. "; " .. code) or code) .. "\n__nnlab_step(0)\n"
+    if load(with, "=check", "t") then code, captures = with, true end
+  end
   local chunk, cerr = load(code, "@" .. path, "t", env)
   if not chunk then error(cerr, 0) end
-  M.quick, M.lang = opts.quick and true or false, opts.lang or M.lang
+  M.quick = opts.quick and true or false
+  if opts.lang then M.lang = opts.lang end
   local s = { doc = doc, opts = opts, path = path, outputs = {}, plots = {}, records = {},
     next_block = 1, step_block = {}, plain = plain,
     show_prose = not opts.check and not opts.render,
@@ -297,7 +362,10 @@ local function prepare(path, opts, env)
     if b.step then s.step_block[b.step] = i end
   end
   state = s
-  if plain then return s, chunk end
+  if plain then
+    if captures then rawset(_G, HANDOFF, step) end
+    return s, chunk
+  end
   install(s)
   setup_plots(path, opts)
   rawset(_G, HANDOFF, step)
@@ -320,29 +388,48 @@ end
 
 local function report_unmet(s)
   for _, r in ipairs(s.records) do
-    if not r.ok then io.stderr:write("nnlab: ", s.path, ": expectation not met: ", r.line, "\n") end
+    if not r.ok then io.stderr:write("nnlab: ", s.path, ": ", i18n.t("lesson.unmet"), r.line, "\n") end
   end
 end
 
 -- The error propagates untouched (the host's handler then shows the lesson's
 -- own traceback); a to-be-closed guard restores print and writes the page.
+-- The folder of a --render page is made before the lesson runs, so a bad
+-- path fails at once rather than after the training.
+local function make_page_folder(path)
+  local dir = path:match("^(.*)/[^/]*$")
+  if not dir or dir == "" then return end
+  for _, l in ipairs { "es", "en" } do
+    local d = dir:gsub("{lang}", l)
+    local ok, err = require("_plot").mkdirs(d)
+    if not ok then error(string.format("--render %s: %s", path, tostring(err)), 0) end
+  end
+end
+
 function M.run_file(path, opts, ...)
   opts = opts or nnlab.options
-  if opts.render then page.check_target(opts.render) end
+  if opts.render then
+    page.check_target(opts.render)
+    make_page_folder(opts.render)
+  end
   local s, chunk = prepare(path, opts, _G)
   local guard <close> = setmetatable({}, { __close = function(_, err)
     finish(s, err)
     if opts.render then
       local info = { lang = M.lang, quick = M.quick, version = nnlab and nnlab.version }
       if err == nil then
-        print("wrote " .. table.concat(page.write(s, opts.render, info), ", "))
+        print(i18n.t("lesson.wrote", table.concat(page.write(s, opts.render, info), ", ")))
       elseif pcall(page.write, s, opts.render, info) then
         io.stderr:write(string.format("nnlab: wrote %s up to the error\n", opts.render))
       end
     end
     if err == nil then report_unmet(s) end
   end })
-  return chunk(...)
+  local results = table.pack(chunk(...))
+  if opts.interactive and s.locals then
+    for k, v in pairs(s.locals) do rawset(_G, k, v) end
+  end
+  return table.unpack(results, 1, results.n)
 end
 
 -- The message of a lesson's error and the traceback lines in the lesson
@@ -383,7 +470,7 @@ function M.check_files(paths, opts)
       failed = failed + 1
       print(string.format("FAIL %s: %s", path, (err:gsub("\n", "\n    "))))
     elseif #s.records == 0 then
-      print("(" .. path .. " records no expectations)")
+      print(i18n.t("lesson.no_expect", path))
     end
     collectgarbage()
   end

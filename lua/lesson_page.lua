@@ -156,6 +156,22 @@ local function fenced(text, info)
   return f .. info .. "\n" .. text .. "\n" .. f
 end
 
+-- The step's code as the student sees it: the grader's lesson.expect(...)
+-- statements (with their continuation lines) are left out.
+local function without_expect(lines)
+  local out, depth = {}, 0
+  for _, l in ipairs(lines) do
+    if depth > 0 or l:match("^%s*lesson%.expect%s*%(") then
+      local opened = select(2, l:gsub("[%(%{%[]", "")) - select(2, l:gsub("[%)%}%]]", ""))
+      depth = math.max(0, depth + opened)
+    else
+      out[#out + 1] = l
+    end
+  end
+  while #out > 0 and not out[#out]:find("%S") do out[#out] = nil end
+  return out
+end
+
 local function code_of(doc, b)
   local first, last = b.first, b.last
   while first < last and not doc.lines[first]:find("%S") do first = first + 1 end
@@ -163,8 +179,9 @@ local function code_of(doc, b)
   local t = {}
   for i = first, last do t[#t + 1] = doc.lines[i] end
   if first == 1 and t[1]:sub(1, 2) == "#!" then table.remove(t, 1) end
-  return table.concat(t, "\n")
+  return table.concat(without_expect(t), "\n")
 end
+M.code_of, M.clean_output = code_of, clean_output
 
 -- The page as Markdown; image_ref(path) gives the link of each plot.
 local function markdown(s, info, image_ref)
@@ -225,10 +242,10 @@ end
 
 local function dirname(path) return path:match("^(.*)/[^/]*$") or "." end
 
--- Checks the page name before the lesson runs: .md or .html.
+-- Checks the page name before the lesson runs: .md, .html or .ipynb.
 function M.check_target(path)
-  if not (path:match("%.md$") or path:match("%.html?$")) then
-    error(string.format("--render expects a file name ending in .md or .html, got '%s'", path), 0)
+  if not (path:match("%.md$") or path:match("%.html?$") or path:match("%.ipynb$")) then
+    error(string.format("--render expects a file name ending in .md, .html or .ipynb, got '%s'", path), 0)
   end
 end
 
@@ -290,7 +307,10 @@ function M.write(s, path, info)
     return written
   end
   local lesson = (s.path:match("([^/]+)$") or s.path):gsub("%.lua$", "")
-  if path:match("%.md$") then
+  if path:match("%.ipynb$") then
+    require("_plot").mkdirs(dirname(path)) -- as a .md page makes its folder
+    write_file(path, require("notebook").render(s, info))
+  elseif path:match("%.md$") then
     local dir = dirname(path) .. "/" .. lesson
     local made = false
     local md = markdown(s, info, function(p)

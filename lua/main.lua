@@ -1,6 +1,9 @@
 -- main.lua — what nnlab does after parsing its command line: preload the
 -- modules as globals, seed the generators, run -e statements, the script
 -- (through the literate lesson runner) or the lessons to check, and the REPL.
+-- An error is shown as errors.lua words it (the user's line; every frame
+-- under --traceback); with -i the REPL still opens after it, as Python's.
+local errors = require "errors"
 local MODULES = { "tensor", "data", "nn", "optim", "metrics", "plot", "lesson", "help" }
 
 local function run_chunk(chunk, ...)
@@ -14,11 +17,7 @@ local function run_stdin()
   return run_chunk(chunk)
 end
 
-return function(opts)
-  for _, name in ipairs(MODULES) do
-    _G[name] = require(name)
-  end
-  if type(tensor.seed) == "function" then tensor.seed(opts.seed) end
+local function run(opts)
   for _, stat in ipairs(opts.exec) do
     local chunk, err = load(stat, "=(command line)", "t")
     if not chunk then error(err, 0) end
@@ -32,12 +31,35 @@ return function(opts)
   elseif #opts.scripts > 0 then
     status = lesson.run_file(opts.scripts[1], opts, table.unpack(opts.args))
   end
-  if opts.interactive or (#opts.scripts == 0 and #opts.exec == 0) then
-    if opts.stdin_tty or opts.interactive then
-      nnlab.repl()
-    else
-      status = run_stdin()
-    end
+  if not opts.interactive and #opts.scripts == 0 and #opts.exec == 0 and not opts.stdin_tty then
+    status = run_stdin()
+  end
+  return status
+end
+
+return function(opts)
+  for _, name in ipairs(MODULES) do
+    _G[name] = require(name)
+  end
+  if type(tensor.seed) == "function" then tensor.seed(opts.seed) end
+  if opts.install_kernel then return require("kernel").install(opts.install_kernel, opts) end
+  if opts.kernel then return require("kernel").serve(opts.kernel, opts) end
+  local kept -- under -i, the script's locals at the error
+  local ok, status = xpcall(run, function(e)
+    if opts.interactive then kept = errors.main_locals(2) end
+    local msg = errors.format(e, 2, opts.traceback) -- not a tail call: the levels count this frame
+    return msg
+  end, opts)
+  for k, v in pairs(kept or {}) do rawset(_G, k, v) end
+  if not ok then
+    io.stdout:flush()
+    io.stderr:write("nnlab: ", status, "\n")
+    io.stderr:flush()
+    status = 1
+    if not opts.interactive then return status end
+  end
+  if opts.interactive or (#opts.scripts == 0 and #opts.exec == 0 and opts.stdin_tty) then
+    nnlab.repl()
   end
   return status
 end

@@ -5,6 +5,7 @@
 -- 0 for that figure, as scikit-learn's default zero_division gives (without
 -- its warning).
 local C = require "_metrics"
+local i18n = require "i18n"
 local M = {}
 
 M.accuracy = C.accuracy
@@ -13,60 +14,95 @@ M.accuracy = C.accuracy
 -- (K = #classes) or a number K; without it K is the largest label seen.
 M.confusion = C.confusion
 
-local WIDTH = 100 -- the table fits a 100-column terminal for up to 10 classes
-
-local function clip(s, w)
-  if utf8.len(s) and utf8.len(s) > w then return s:sub(1, utf8.offset(s, w + 1) - 1) end
-  return s
-end
+local function width(s) return utf8.len(s) or #s end
 
 local function pad_left(s, w)
-  return string.rep(" ", w - (utf8.len(s) or #s)) .. s
+  return string.rep(" ", w - width(s)) .. s
 end
 
 local function pad_right(s, w)
-  return s .. string.rep(" ", w - (utf8.len(s) or #s))
+  return s .. string.rep(" ", w - width(s))
+end
+
+-- The header of the count columns, names right-aligned over their column.
+-- Names wider than a column go on two staggered lines (odd columns on the
+-- first, even on the second), so each may use two columns' room and the
+-- names stay whole: CIFAR-10's table is 95 columns wide.
+local function column_heads(names, k, cellw, lead)
+  local stagger = false
+  for j = 1, k do
+    if width(names[j]) > cellw then stagger = true end
+  end
+  local lines = {}
+  for line = 1, stagger and 2 or 1 do
+    local out = (line == (stagger and 2 or 1)) and lead or "" -- the first line may use the corner's room
+    for j = 1, k do
+      if not stagger or (j % 2 == 1) == (line == 1) then
+        local edge = width(lead) + j * (cellw + 1)
+        out = out .. string.rep(" ", edge - width(names[j]) - width(out)) .. names[j]
+      end
+    end
+    lines[line] = out
+  end
+  return lines
 end
 
 -- The course's table: true classes down the left, predicted across the top
--- (names cut to the column width when K columns would not fit in 100),
+-- (whole names, on two staggered lines when they are wider than a column),
 -- a recall % column, a precision % row and the accuracy in the corner.
 local function confusion_tostring(cm)
   local k, names, counts = cm.k, cm.classes, cm.counts
   local recall, precision = cm:recall(), cm:precision()
-  local namew = 4
-  for _, s in ipairs(names) do namew = math.max(namew, math.min(utf8.len(s) or #s, 10)) end
-  namew = math.max(namew, #"precision")
+  local corner, recall_word, precision_word = i18n.t("cm.corner"), i18n.t("cm.recall"), i18n.t("cm.precision")
+  local namew = math.max(width(corner), width(precision_word))
+  local longest = 1
+  for _, s in ipairs(names) do
+    namew = math.max(namew, width(s))
+    longest = math.max(longest, width(s))
+  end
   local widest = 1
   for i = 1, k do
     for j = 1, k do widest = math.max(widest, #tostring(counts:get(i, j))) end
   end
-  local longest = 1
-  for _, s in ipairs(names) do longest = math.max(longest, utf8.len(s) or #s) end
-  local corner = string.format("accuracy %.1f%%", 100 * cm:accuracy())
-  -- each column: one space, then max(counts, "100.0", the name cut to fit)
-  local room = math.floor((WIDTH - namew - 1 - #corner) / k) - 1
-  local cellw = math.max(widest, 6, math.min(longest, room, 10)) -- "100.0%" fits
-  local lines = {}
-  local head = { pad_right("true\\pred", namew) }
-  for j = 1, k do head[#head + 1] = pad_left(clip(names[j], cellw), cellw) end
-  head[#head + 1] = " recall"
-  lines[1] = table.concat(head, " ")
+  -- "100.0%" fits a column; a name fits one column, or two when staggered
+  local cellw = math.max(widest, 6, math.ceil(longest / 2))
+  local rw = math.max(width(recall_word), 7)
+  local lines = column_heads(names, k, cellw, pad_right(corner, namew))
+  lines[#lines] = lines[#lines] .. " " .. pad_left(recall_word, rw)
   for i = 1, k do
-    local row = { pad_right(clip(names[i], namew), namew) }
+    local row = { pad_right(names[i], namew) }
     for j = 1, k do row[#row + 1] = pad_left(tostring(counts:get(i, j)), cellw) end
-    row[#row + 1] = string.format("%6.1f%%", 100 * recall[i])
+    row[#row + 1] = pad_left(string.format("%.1f%%", 100 * recall[i]), rw)
     lines[#lines + 1] = table.concat(row, " ")
   end
-  local last = { pad_right("precision", namew) }
+  local last = { pad_right(precision_word, namew) }
   for j = 1, k do last[#last + 1] = pad_left(string.format("%.1f%%", 100 * precision[j]), cellw) end
-  last[#last + 1] = corner
+  last[#last + 1] = i18n.t("cm.accuracy", 100 * cm:accuracy())
   lines[#lines + 1] = table.concat(last, " ")
   return table.concat(lines, "\n")
 end
 
 local mt = C._confusion_metatable()
 mt.__tostring = confusion_tostring
+
+-- cm:most_confused(n): the C list of {true=, pred=, count=}, which prints
+-- as "cat → dog: 168 times", one pair a line, in the user's language.
+local c_index = mt.__index
+local function most_confused(cm, n)
+  local list = c_index(cm, "most_confused")(cm, n)
+  local names = cm.classes
+  return setmetatable(list, { __tostring = function(l)
+    local out = {}
+    for i, p in ipairs(l) do
+      out[i] = i18n.t("cm.pair", tostring(names[p["true"]] or p["true"]), tostring(names[p.pred] or p.pred), p.count)
+    end
+    return table.concat(out, "\n")
+  end })
+end
+mt.__index = function(cm, key)
+  if key == "most_confused" then return most_confused end
+  return c_index(cm, key)
+end
 
 -- metrics.report(y_true, y_pred [, classes] [, {digits=2}]) -> string, laid
 -- out as scikit-learn's classification_report: per class precision, recall,
@@ -84,26 +120,28 @@ function M.report(y_true, y_pred, classes, opts)
   local cm = C.confusion(y_true, y_pred, classes)
   local names = cm.classes
   local p, r, f, s = cm:precision(), cm:recall(), cm:f1(), cm:support()
-  local width = #"weighted avg"
-  for _, n in ipairs(names) do width = math.max(width, utf8.len(n) or #n) end
+  local T = i18n.t
+  local w = math.max(width(T("report.weighted")), width(T("report.macro")), width(T("report.accuracy")))
+  for _, n in ipairs(names) do w = math.max(w, width(n)) end
   local out = {}
   local function add(fmt, ...) out[#out + 1] = string.format(fmt, ...) end
   local num = "%9." .. digits .. "f"
-  add("%s  %9s %9s %9s %9s\n\n", pad_left("", width), "precision", "recall", "f1-score", "support")
+  add("%s  %s %s %s %s\n\n", pad_left("", w), pad_left(T("report.precision"), 9), pad_left(T("report.recall"), 9),
+    pad_left(T("report.f1"), 9), pad_left(T("report.support"), 9))
   local total = 0
   for i = 1, cm.k do total = total + s[i] end
   local mp, mr, mf, wp, wr, wf = 0, 0, 0, 0, 0, 0
   for i = 1, cm.k do
-    add("%s  " .. num .. " " .. num .. " " .. num .. " %9d\n", pad_left(names[i], width), p[i], r[i], f[i], s[i])
+    add("%s  " .. num .. " " .. num .. " " .. num .. " %9d\n", pad_left(names[i], w), p[i], r[i], f[i], s[i])
     mp, mr, mf = mp + p[i] / cm.k, mr + r[i] / cm.k, mf + f[i] / cm.k
     if total > 0 then
       wp, wr, wf = wp + p[i] * s[i] / total, wr + r[i] * s[i] / total, wf + f[i] * s[i] / total
     end
   end
   add("\n")
-  add("%s  %9s %9s " .. num .. " %9d\n", pad_left("accuracy", width), "", "", cm:accuracy(), total)
-  add("%s  " .. num .. " " .. num .. " " .. num .. " %9d\n", pad_left("macro avg", width), mp, mr, mf, total)
-  add("%s  " .. num .. " " .. num .. " " .. num .. " %9d\n", pad_left("weighted avg", width), wp, wr, wf, total)
+  add("%s  %9s %9s " .. num .. " %9d\n", pad_left(T("report.accuracy"), w), "", "", cm:accuracy(), total)
+  add("%s  " .. num .. " " .. num .. " " .. num .. " %9d\n", pad_left(T("report.macro"), w), mp, mr, mf, total)
+  add("%s  " .. num .. " " .. num .. " " .. num .. " %9d\n", pad_left(T("report.weighted"), w), wp, wr, wf, total)
   return table.concat(out)
 end
 

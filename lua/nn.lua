@@ -3,6 +3,7 @@
 -- and fit, the Keras-like summary (also tostring(model)), and the loss
 -- objects nn.CrossEntropyLoss() and nn.MSELoss() for hand-written loops.
 local C = require "_nn"
+local i18n = require "i18n"
 local M = {}
 
 for _, k in ipairs { "Dense", "Flatten", "Rescaling", "ReLU", "Sigmoid", "Tanh", "Softmax",
@@ -162,6 +163,7 @@ function methods.fit(self, X, y, opts)
     o.validation_data = nil
     o.validation_split = nil
   end
+  o.words = i18n.fit_words()
   local ok, r = pcall(self._fit, self, X, y, o)
   if not ok then error(type(r) == "string" and r:gsub("^lua/nn%.lua:%d+: ", "") or r, 2) end
   return r
@@ -189,13 +191,14 @@ local function summary_string(self)
     rows[#rows + 1] = { name, shape_str(l.shape), built and thousands(l.params) or "?" }
     total = total + l.params
   end
-  local out = { "Model: Sequential" .. (built and "" or " (not built yet: sizes are inferred on first use)") }
+  local T = i18n.t
+  local out = { T("summary.model") .. (built and "" or T("summary.unbuilt")) }
   local fmt = "%-28s %-20s %12s"
-  out[#out + 1] = string.format(fmt, "Layer (type)", "Output shape", "Param #")
+  out[#out + 1] = string.format(fmt, T("summary.layer"), T("summary.shape"), T("summary.params"))
   out[#out + 1] = string.rep("=", 62)
   for _, r in ipairs(rows) do out[#out + 1] = string.format(fmt, r[1], r[2], r[3]) end
   out[#out + 1] = string.rep("=", 62)
-  out[#out + 1] = "Total params: " .. (built and thousands(total) or "?")
+  out[#out + 1] = T("summary.total") .. (built and thousands(total) or "?")
   return table.concat(out, "\n")
 end
 

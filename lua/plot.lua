@@ -4,6 +4,7 @@
 -- its binary data beside each, the terminal, or nowhere). The C side
 -- (_plot) runs gnuplot through pipes and writes mosaics of tiles as float32.
 local C = require "_plot"
+local T = require("i18n").t
 local M = {}
 
 local MODES = { window = true, png = true, svg = true, dumb = true, none = true }
@@ -373,8 +374,8 @@ function M.weights(W, opts)
       (type(sm) == "number" and tostring(sm) or type(sm)))
   end
   local title = opts.title
-  if title == nil then title = string.format("weights: %d units as %s images%s", units,
-    table.concat(opts.shape, "x"), sigma > 0 and " (smoothed)" or "") end
+  if title == nil then title = T("plot.weights", units,
+    table.concat(opts.shape, "x"), sigma > 0 and T("plot.smoothed") or "") end
   return mosaic_plot {
     kind = "weights", who = who, title = title, src = W,
     mosaic = { layout = "columns", h = h, w = w, c = c, n = units, cols = opts.cols or default_cols(units) },
@@ -462,22 +463,61 @@ function M.mistakes(X, y_true, y_pred, classes, opts)
     end
   end
   if #index == 0 then return nil end
-  return image_grid(X, index, captions, opts.cols, opts.title or "mistakes: true → predicted", "mistakes", who)
+  return image_grid(X, index, captions, opts.cols, opts.title or T("plot.mistakes"), "mistakes", who)
 end
 
--- plot.confusion(cm [, {title=}]): counts as a white-to-blue heatmap, the
--- count written in every cell, true classes down, predicted across.
+-- The cells plot.confusion shows: counts, or with normalize "true" each row
+-- divided by its sum (the recall of every cell), with "pred" each column by
+-- its sum (precision); an empty row or column stays 0.
+local function confusion_cells(cm, normalize)
+  local K, counts = cm.k, cm.counts
+  local cells = {}
+  for i = 1, K do
+    cells[i] = {}
+    for j = 1, K do cells[i][j] = counts:get(i, j) end
+  end
+  if normalize then
+    for a = 1, K do
+      local sum = 0
+      for b = 1, K do sum = sum + (normalize == "true" and cells[a][b] or cells[b][a]) end
+      for b = 1, K do
+        local i, j = a, b
+        if normalize == "pred" then i, j = b, a end
+        cells[i][j] = sum > 0 and cells[i][j] / sum or 0
+      end
+    end
+  end
+  return cells
+end
+
+-- plot.confusion(cm [, {percent=, normalize="true"|"pred", title=, xlabel=,
+-- ylabel=}]): a white-to-blue heatmap, true classes down, predicted across,
+-- the count (or the normalised share, in %) written in every cell; with
+-- percent, the recall % of each row in a column on the right, the precision
+-- % of each column in a row below and the accuracy in the corner.
 function M.confusion(cm, opts)
   local who = "plot.confusion"
   local mt = getmetatable(cm)
   if not (mt and mt.__name == "nnlab.Confusion") then
     fail(who, "cm: expected a Confusion (from metrics.confusion), got " .. type(cm))
   end
-  opts = check_opts(opts, who, { title = true })
-  local K, counts, names = cm.k, cm.counts, cm.classes
+  opts = check_opts(opts, who, { title = true, percent = true, normalize = true, xlabel = true, ylabel = true })
+  local norm = opts.normalize
+  if norm ~= nil and norm ~= "true" and norm ~= "pred" then
+    fail(who, "normalize: expected \"true\" or \"pred\", got " .. (type(norm) == "string" and ("'" .. norm .. "'") or type(norm)))
+  end
+  if opts.percent ~= nil and type(opts.percent) ~= "boolean" then
+    fail(who, "percent: expected true or false, got " .. type(opts.percent))
+  end
+  for _, k in ipairs { "title", "xlabel", "ylabel" } do
+    if opts[k] ~= nil and type(opts[k]) ~= "string" then fail(who, k .. ": expected a string, got " .. type(opts[k])) end
+  end
+  local K, names = cm.k, cm.classes
+  local cells = confusion_cells(cm, norm)
+  local extra = opts.percent and 1 or 0 -- the margin column and row
   local file, top = nil, 0
   for i = 1, K do
-    for j = 1, K do top = math.max(top, counts:get(i, j)) end
+    for j = 1, K do top = math.max(top, cells[i][j]) end
   end
   -- Past 40 classes the counts are not written in the cells and past 100 only
   -- some tics are named: a label per cell is K^2 gnuplot commands (1000
@@ -485,38 +525,62 @@ function M.confusion(cm, opts)
   local cell = K <= 10 and 56 or K <= 50 and math.max(12, math.floor(560 / K)) or math.max(1, math.floor(800 / K))
   local tic_step = K <= 100 and 1 or math.ceil(K / 50)
   local longest = 4
-  for _, s in ipairs(names) do longest = math.max(longest, utf8.len(s) or #s) end
+  for _, n in ipairs(names) do longest = math.max(longest, utf8.len(n) or #n) end
+  if opts.percent then longest = math.max(longest, utf8.len(T("plot.precision"))) end
   local side = 40 + 7 * longest
-  local title = opts.title or string.format("confusion matrix (accuracy %.1f%%)", 100 * cm:accuracy())
+  local title = opts.title or T("plot.confusion", 100 * cm:accuracy())
+  local side_n = K + extra
   return emit {
     kind = "confusion", who = who, title = title,
     data = function(base)
       file = base .. ".bin"
-      C.mosaic(st.dir .. "/" .. file, counts, { who = who, layout = "single", h = K, w = K, c = 1 })
+      local flat = {}
+      for i = 1, K do flat[i] = cells[i] end
+      C.mosaic(st.dir .. "/" .. file, require("tensor").new(flat), { who = who, layout = "single", h = K, w = K, c = 1 })
     end,
     body = function()
-      local W, H, marg = margins(side + 30, 100, math.floor(side * 0.75) + 40, 45, K * cell, K * cell)
+      local W, H, marg = margins(side + 30, 100, math.floor(side * 0.75) + 40, 45, side_n * cell, side_n * cell)
       local s = { "unset key", marg, "set title " .. q(title) .. " noenhanced" }
-      s[#s + 1] = string.format("set xrange [-0.5:%d.5]\nset yrange [%d.5:-0.5]", K - 1, K - 1)
+      s[#s + 1] = string.format("set xrange [-0.5:%d.5]\nset yrange [%d.5:-0.5]", side_n - 1, side_n - 1)
       local xt, yt = {}, {}
       for i = 1, K, tic_step do
         xt[#xt + 1] = q(names[i]) .. " " .. (i - 1)
         yt[#yt + 1] = xt[#xt]
       end
+      if opts.percent then
+        xt[#xt + 1] = q(T("plot.recall")) .. " " .. K
+        yt[#yt + 1] = q(T("plot.precision")) .. " " .. K
+      end
       s[#s + 1] = "set xtics (" .. table.concat(xt, ", ") .. ") rotate by 45 right noenhanced scale 0"
       s[#s + 1] = "set ytics (" .. table.concat(yt, ", ") .. ") noenhanced scale 0"
-      s[#s + 1] = "set xlabel 'predicted class'\nset ylabel 'true class'"
+      s[#s + 1] = "set xlabel " .. q(opts.xlabel or T("plot.predicted")) .. " noenhanced"
+      s[#s + 1] = "set ylabel " .. q(opts.ylabel or T("plot.true")) .. " noenhanced"
       s[#s + 1] = "set palette defined (0 '#ffffff', 1 '#c6dbef', 2 '#4292c6', 3 '#08306b')"
-      s[#s + 1] = string.format("set cbrange [0:%d]", math.max(top, 1))
+      local cmax = norm and 1 or math.max(top, 1)
+      s[#s + 1] = "set cbrange [0:" .. num(cmax) .. "]"
       s[#s + 1] = string.format("set colorbox user origin screen %.6f,%.6f size screen %.6f,%.6f",
-        (side + 30 + K * cell + 15) / W, (math.floor(side * 0.75) + 40) / H, 14 / W, K * cell / H)
+        (side + 30 + side_n * cell + 15) / W, (math.floor(side * 0.75) + 40 + extra * cell) / H, 14 / W, K * cell / H)
       local fs = K <= 10 and 10 or math.max(5, math.floor(cell / 5))
+      local function label(text, x, y, colour)
+        s[#s + 1] = string.format("set label %s at %d,%d center front font ',%d' textcolor rgb '%s'",
+          q(text), x, y, fs, colour or "#000000")
+      end
       for i = 1, K <= 40 and K or 0 do
         for j = 1, K do
-          local v = counts:get(i, j)
-          s[#s + 1] = string.format("set label %s at %d,%d center front font ',%d' textcolor rgb '%s'",
-            q(tostring(v)), j - 1, i - 1, fs, v > 0.55 * top and v > 0 and "#ffffff" or "#000000")
+          local v = cells[i][j]
+          label(norm and string.format("%.0f%%", 100 * v) or tostring(v), j - 1, i - 1,
+            v > 0.55 * cmax and v > 0 and "#ffffff" or "#000000")
         end
+      end
+      if opts.percent then
+        local recall, precision = cm:recall(), cm:precision()
+        s[#s + 1] = string.format("set object 1 rectangle from %f,-0.5 to %f,%f behind fillcolor rgb '#eeeeee' fillstyle solid noborder",
+          K - 0.5, K + 0.5, K + 0.5)
+        s[#s + 1] = string.format("set object 2 rectangle from -0.5,%f to %f,%f behind fillcolor rgb '#eeeeee' fillstyle solid noborder",
+          K - 0.5, K - 0.5, K + 0.5)
+        for i = 1, K do label(string.format("%.1f%%", 100 * recall[i]), K, i - 1) end
+        for j = 1, K do label(string.format("%.1f%%", 100 * precision[j]), j - 1, K) end
+        label(string.format("%.1f%%", 100 * cm:accuracy()), K, K, "#08306b")
       end
       s[#s + 1] = string.format("plot %s binary array=(%d,%d) format='%%float' with image notitle", q(file), K, K)
       return table.concat(s, "\n"), W, H
@@ -624,27 +688,27 @@ function M.history(hist, opts)
   local pos = {}
   for i, c in ipairs(cols) do pos[c.name] = i + 1 end
   return emit {
-    kind = "history", who = who, title = opts.title or "training history", width = 1000, height = 420,
+    kind = "history", who = who, title = opts.title or T("plot.history"), width = 1000, height = 420,
     data = function(base)
       file = base .. ".dat"
       local ok, err = pcall(lines_data, file, cols, 1)
       if not ok then fail(who, err) end
     end,
     body = function()
-      local s = { "set grid", "set xlabel 'epoch'", "set xtics 1",
-        string.format("set multiplot layout 1,2 title %s noenhanced", q(opts.title or "training history")) }
-      for _, panel in ipairs({ { "loss", "loss" }, { "accuracy", "accuracy" } }) do
+      local s = { "set grid", "set xlabel " .. q(T("plot.epoch")), "set xtics 1",
+        string.format("set multiplot layout 1,2 title %s noenhanced", q(opts.title or T("plot.history"))) }
+      for _, panel in ipairs({ { "loss", "plot.loss" }, { "accuracy", "plot.accuracy" } }) do
         local parts = {}
         for _, k in ipairs({ panel[1], "val_" .. panel[1] }) do
           if pos[k] then
             parts[#parts + 1] = string.format("%s using 1:%d with linespoints lw 2 pt 7 ps 0.6 title %s",
-              #parts == 0 and q(file) or "''", pos[k], q(k:find("^val_") and "validation" or "training"))
+              #parts == 0 and q(file) or "''", pos[k], q(T(k:find("^val_") and "plot.validation" or "plot.training")))
           end
         end
-        s[#s + 1] = "set title " .. q(panel[2]) .. "\nset ylabel " .. q(panel[2]) ..
+        s[#s + 1] = "set title " .. q(T(panel[2])) .. "\nset ylabel " .. q(T(panel[2])) ..
           (panel[1] == "loss" and "\nset key top right" or "\nset key bottom right")
         if #parts > 0 then s[#s + 1] = "plot " .. table.concat(parts, ", ")
-        else s[#s + 1] = "set label 1 'no data' at graph 0.5,0.5 center\nplot [0:1] NaN notitle\nunset label 1" end
+        else s[#s + 1] = "set label 1 " .. q(T("plot.no_data")) .. " at graph 0.5,0.5 center\nplot [0:1] NaN notitle\nunset label 1" end
       end
       s[#s + 1] = "unset multiplot"
       return table.concat(s, "\n")

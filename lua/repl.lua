@@ -2,6 +2,7 @@
 -- compile them (as an expression first, as lua.c does, so `2+2` prints 4),
 -- wait for more lines while the statement is incomplete, run the chunk, print
 -- its results readably, and list the completions for the Tab key.
+local i18n = require "i18n"
 local M = {}
 
 local MAX_DEPTH = 3     -- nested tables deeper than this print as {...}
@@ -18,8 +19,7 @@ end
 
 function M.banner()
   local v = nnlab and nnlab.version or "?"
-  print(string.format("nnlab %s (%s) -- help() for an overview, help(x) for x; Ctrl-D leaves",
-    v, _VERSION))
+  print(i18n.t("repl.banner", v, _VERSION))
   return false
 end
 
@@ -65,14 +65,14 @@ end
 
 -- "mnist-train: X 60000x28x28 uint8, y 60000 int32, 10 classes: 0, 1, ..."
 local function describe_dataset(ds)
-  local parts = { string.format("dataset %s: X %s, y %s", tostring(rawget(ds, "name") or "?"),
+  local parts = { i18n.t("data.repl", tostring(rawget(ds, "name") or "?"),
     brief_tensor(ds.X):match("%((.*)%)"), brief_tensor(ds.y):match("%((.*)%)")) }
   local classes = rawget(ds, "classes")
   if type(classes) == "table" then
     local names = {}
     for i = 1, math.min(#classes, 10) do names[i] = tostring(classes[i]) end
     if #classes > 10 then names[#names + 1] = "..." end
-    parts[#parts + 1] = string.format(", %d classes: %s", #classes, table.concat(names, ", "))
+    parts[#parts + 1] = i18n.t("data.repl_classes", #classes, table.concat(names, ", "))
   end
   return table.concat(parts)
 end
@@ -238,10 +238,12 @@ local function incomplete(err)
 end
 
 -- The chunk for `src`, or nil and "incomplete", or nil and the error.
-function M.compile(src)
-  local expr, eerr = load("return " .. src, "=stdin", "t")
+-- `name` names the chunk in error messages ("=stdin" when not given).
+function M.compile(src, name)
+  name = name or "=stdin"
+  local expr, eerr = load("return " .. src, name, "t")
   if expr then return expr end
-  local stat, serr = load(src, "=stdin", "t")
+  local stat, serr = load(src, name, "t")
   if stat then return stat end
   if incomplete(serr) or incomplete(eerr) then return nil, "incomplete" end
   return nil, serr
@@ -274,7 +276,17 @@ local function handler(e)
     e = mt and mt.__tostring and safe_tostring(e) or string.format("(error object is a %s value)", type(e))
   end
   if e:find("interrupted!$") then return e end
-  return debug.traceback(e, 2)
+  return debug.traceback(e .. require("errors").did_you_mean(e), 2)
+end
+
+-- Runs a compiled chunk: true and its results (a table.pack), or false and
+-- the error with the traceback of the user's own frames.
+function M.run(chunk)
+  local r = table.pack(xpcall(chunk, handler))
+  if not r[1] then return false, trim_traceback(r[2]) end
+  table.remove(r, 1)
+  r.n = r.n - 1
+  return true, r
 end
 
 -- Takes one line; returns true when the statement needs more lines.
@@ -290,14 +302,12 @@ function M.feed(line)
     io.stderr:write(err, "\n")
     return false
   end
-  local r = table.pack(xpcall(chunk, handler))
-  if not r[1] then
+  local ran, r = M.run(chunk)
+  if not ran then
     io.stdout:flush()
-    io.stderr:write(trim_traceback(r[2]), "\n")
+    io.stderr:write(r, "\n")
     return false
   end
-  table.remove(r, 1)
-  r.n = r.n - 1
   local ok, perr = pcall(print_results, r) -- Ctrl-C while printing a big result
   if not ok then io.stderr:write(tostring(perr), "\n") end
   return false

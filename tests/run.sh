@@ -14,6 +14,9 @@ export NNLAB_BIN="$BIN" NNLAB_ROOT="$PWD"
 export LUA_PATH_5_4="$PWD/tests/lib/?.lua;;"
 export NNLAB_PLOT=${NNLAB_PLOT:-none}
 unset NNLAB_LUA_PATH
+# Tests read English unless they ask for --lang es (the default language
+# comes from LC_ALL, LC_MESSAGES or LANG; LC_ALL would hide LC_MESSAGES).
+if [ -n "${LC_ALL:-}" ]; then export LC_CTYPE="$LC_ALL"; unset LC_ALL; fi
 PY=/usr/bin/python3
 roots=("$@"); [ ${#roots[@]} -eq 0 ] && roots=(tests)
 passed=0; failed=0; skipped=0
@@ -26,7 +29,7 @@ while IFS= read -r f; do
     *.py)  cmd=("$PY" "$f") ;;
   esac
   start=$(date +%s%N)
-  timeout 600 "${cmd[@]}" </dev/null >"$log/out" 2>&1
+  timeout 600 env LC_MESSAGES=en_US.UTF-8 "${cmd[@]}" </dev/null >"$log/out" 2>&1
   rc=$?
   ms=$(( ($(date +%s%N) - start) / 1000000 ))
   secs=$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # tools/make-docs.sh — what `make docs` runs: docs/api.md from lua/help.lua,
 # and every lesson rendered in both languages into docs/lessons/: NAME.es.md
-# and NAME.en.md with their plots in NAME/ (one run of the lesson gives both
-# pages), and the self-contained NAME.es.html / NAME.en.html made from them.
-# The lessons need the datasets: set NNLAB_DATA (default ../shared/data).
+# and NAME.en.md with their plots in NAME.es/ and NAME.en/, and the
+# self-contained NAME.es.html / NAME.en.html made from them. Each language is
+# its own run (--lang), so fit's lines, tables and plot titles are in the
+# page's language too. The lessons need the datasets: set NNLAB_DATA
+# (default ../shared/data).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${NNLAB_BIN:-./nnlab}
@@ -15,11 +17,17 @@ echo "wrote docs/api.md"
 
 for lesson in lessons/[0-9]*.lua; do
   name=$(basename "$lesson" .lua)
-  rm -rf "docs/lessons/$name" "build/docs/$name"
+  rm -rf "docs/lessons/$name" "docs/lessons/$name".?? "build/docs/$name"*
   echo "== $lesson"
   start=$(date +%s)
-  "$BIN" --out "build/docs/$name" --render "docs/lessons/$name.{lang}.md" "$lesson" >"build/docs/$name.log"
   for lang in es en; do
+    # rendered apart, then moved beside the other language: plots in NAME.LANG/
+    pages="build/docs/pages.$lang"
+    rm -rf "$pages/$name" && mkdir -p "$pages"
+    "$BIN" --lang "$lang" --out "build/docs/$name.$lang" --render "$pages/$name.md" "$lesson" \
+      >"build/docs/$name.$lang.log"
+    if [ -d "$pages/$name" ]; then mv "$pages/$name" "docs/lessons/$name.$lang"; fi
+    sed "s#](${name}/#](${name}.${lang}/#g" "$pages/$name.md" >"docs/lessons/$name.$lang.md"
     "$BIN" -e "require('lesson_page').convert('docs/lessons/$name.$lang.md', 'docs/lessons/$name.$lang.html', '$lang')"
   done
   echo "   docs/lessons/$name.{es,en}.{md,html} in $(( $(date +%s) - start ))s"

@@ -23,6 +23,7 @@ int luaopen_nnlab_nn(lua_State *L);
 int luaopen_nnlab_metrics(lua_State *L);
 int luaopen_nnlab_plot(lua_State *L);
 int luaopen_nnlab_lesson(lua_State *L);
+int luaopen_nnlab_kernel(lua_State *L);
 
 extern const struct { const char *name; const char *src; size_t len; } nnlab_embedded_lua[];
 
@@ -30,6 +31,7 @@ static const luaL_Reg CORE_MODULES[] = {
   {"_tensor", luaopen_nnlab_tensor},   {"_data", luaopen_nnlab_data},
   {"_nn", luaopen_nnlab_nn},           {"_metrics", luaopen_nnlab_metrics},
   {"_plot", luaopen_nnlab_plot},       {"_lesson", luaopen_nnlab_lesson},
+  {"_kernel", luaopen_nnlab_kernel},
   {NULL, NULL},
 };
 
@@ -140,11 +142,20 @@ static void push_options(lua_State *L, const HostOptions *o) {
   lua_setfield(L, -2, "check");
   lua_pushboolean(L, o->quick);
   lua_setfield(L, -2, "quick");
+  lua_pushboolean(L, o->traceback);
+  lua_setfield(L, -2, "traceback");
   set_opt_string(L, "render", o->render);
+  set_opt_string(L, "kernel", o->kernel);
+  set_opt_string(L, "install_kernel", o->install_kernel);
   set_opt_string(L, "plot", o->plot);
   set_opt_string(L, "out", o->out);
   lua_pushstring(L, o->lang ? o->lang : default_lang());
   lua_setfield(L, -2, "lang");
+  set_opt_string(L, "lang_given", o->lang); /* --lang as given, for the kernel spec */
+  if (o->threads > 0) {
+    lua_pushinteger(L, o->threads);
+    lua_setfield(L, -2, "threads_given");
+  }
   lua_pushinteger(L, o->seed);
   lua_setfield(L, -2, "seed");
   lua_pushinteger(L, nnlab_threads());

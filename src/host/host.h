@@ -14,7 +14,12 @@ typedef struct HostOptions {
   int nexec;
   int interactive;     /* -i */
   int check, quick;
+  int traceback;       /* --traceback: every frame of an error */
   const char *render, *plot, *out, *lang;
+  const char *kernel;         /* --kernel CONNECTION_FILE */
+  const char *install_kernel; /* --install-kernel: "system", "user" or the --prefix */
+  const char *kernel_prefix;
+  int kernel_user;
   long seed;
   int threads;         /* 0: all cores */
   const char **scripts; /* script (and, with --check, more lessons) */

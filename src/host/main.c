@@ -4,7 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu.h"
+#include "gemm.h"
 #include "host.h"
+#include "threads.h"
 
 static const char USAGE[] =
   "usage: nnlab [options] [script.lua [args...]]\n"
@@ -13,14 +16,17 @@ static const char USAGE[] =
   "  -i                 enter the REPL after the script\n"
   "  --check            run lessons' lesson.expect checks; exit 1 if any fails\n"
   "  --quick            lessons use their small, fast configuration (lesson.quick)\n"
-  "  --render FILE      write the lesson as a workbook page (FILE.md or FILE.html)\n"
+  "  --traceback        show the full Lua traceback of every error\n"
+  "  --render FILE      write the lesson as a workbook page (FILE.md, FILE.html or FILE.ipynb)\n"
+  "  --kernel CONN      run as a Jupyter kernel on that connection file\n"
+  "  --install-kernel [--user | --prefix P]   install the Jupyter kernel spec\n"
   "  --plot MODE        window | png | svg | dumb | none\n"
   "  --out DIR          where plots and rendered files go (default out/<script>)\n"
   "  --seed N           seed of every random generator (default 42)\n"
-  "  --threads N        BLAS and kernel threads (default: all cores)\n"
+  "  --threads N        matrix library and kernel threads (default: OMP_NUM_THREADS, else all cores)\n"
   "  --lang es|en       lesson prose language (default from LANG, else es)\n"
   "  -h, --help         this message\n"
-  "  --version          print the version\n";
+  "  --version          the version, the matrix library, its kernels and threads\n";
 
 static int usage_error(const char *fmt, const char *what) {
   fprintf(stderr, "nnlab: ");
@@ -37,10 +43,23 @@ static int parse_int(const char *s, long lo, long hi, long *out) {
   return 0;
 }
 
+/* The version, and what the computations run on: the matrix library, its
+ * kernels and threads, the processor, and the floating-point mode. */
+static int print_version(int threads) {
+  char lib[256], cpu[64];
+  nnlab_set_threads(threads);
+  gemm_describe(lib, sizeof lib);
+  cpu_model_name(cpu, sizeof cpu);
+  printf("nnlab %s (%s)\n%s\nprocessor: %s (%s); subnormal floats %s\n", NNLAB_VERSION,
+         LUA_RELEASE, lib, cpu, cpu_vector_isa(),
+         cpu_flushes_subnormals() ? "flushed to zero" : "kept");
+  return 0;
+}
+
 /* Fills o from argv; returns -1 to go on and run, or an exit status. */
 static int parse_args(HostOptions *o_, int argc, char **argv) {
   HostOptions o = *o_;
-  int i;
+  int i, version = 0;
   for (i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -48,18 +67,24 @@ static int parse_args(HostOptions *o_, int argc, char **argv) {
     if (a[0] != '-' || strcmp(a, "-") == 0) break;
     if (strcmp(a, "--") == 0) { i++; break; }
     if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) { fputs(USAGE, stdout); return 0; }
-    if (strcmp(a, "--version") == 0) { printf("nnlab %s (%s)\n", NNLAB_VERSION, LUA_RELEASE); return 0; }
+    if (strcmp(a, "--version") == 0) { version = 1; continue; }
     if (strcmp(a, "-i") == 0) { o.interactive = 1; continue; }
     if (strcmp(a, "--check") == 0) { o.check = 1; continue; }
     if (strcmp(a, "--quick") == 0) { o.quick = 1; continue; }
+    if (strcmp(a, "--traceback") == 0) { o.traceback = 1; continue; }
+    if (strcmp(a, "--install-kernel") == 0) { o.install_kernel = "system"; continue; }
+    if (strcmp(a, "--user") == 0) { o.kernel_user = 1; continue; }
     /* options that take a value */
-    if (strcmp(a, "-e") && strcmp(a, "--render") && strcmp(a, "--plot") && strcmp(a, "--out") &&
+    if (strcmp(a, "-e") && strcmp(a, "--render") && strcmp(a, "--kernel") && strcmp(a, "--prefix") &&
+        strcmp(a, "--plot") && strcmp(a, "--out") &&
         strcmp(a, "--seed") && strcmp(a, "--threads") && strcmp(a, "--lang"))
       return usage_error("unknown option '%s'", a);
     if (!val) return usage_error("option '%s' needs a value", a);
     i++;
     if (strcmp(a, "-e") == 0) o.exec[o.nexec++] = val;
     else if (strcmp(a, "--render") == 0) o.render = val;
+    else if (strcmp(a, "--kernel") == 0) o.kernel = val;
+    else if (strcmp(a, "--prefix") == 0) o.kernel_prefix = val;
     else if (strcmp(a, "--out") == 0) o.out = val;
     else if (strcmp(a, "--plot") == 0) {
       if (strcmp(val, "window") && strcmp(val, "png") && strcmp(val, "svg") && strcmp(val, "dumb") &&
@@ -78,11 +103,17 @@ static int parse_args(HostOptions *o_, int argc, char **argv) {
       o.threads = (int)n;
     }
   }
+  if (o.kernel_user && o.kernel_prefix) return usage_error("%s", "--user and --prefix exclude each other");
+  if ((o.kernel_user || o.kernel_prefix) && !o.install_kernel)
+    return usage_error("%s", "--user and --prefix go with --install-kernel");
+  if (o.kernel_user) o.install_kernel = "user";
+  if (o.kernel_prefix) o.install_kernel = o.kernel_prefix;
   if (i < argc) {
     /* with --check every remaining argument is a lesson to check */
     if (o.check) while (i < argc) o.scripts[o.nscripts++] = argv[i++];
     else o.scripts[o.nscripts++] = argv[i++];
   }
+  if (version) return print_version(o.threads);
   o.args = (const char **)argv + i;
   o.nargs = argc - i;
   *o_ = o;
@@ -97,7 +128,11 @@ int main(int argc, char **argv) {
   o.progname = argv[0];
   o.exec = calloc((size_t)argc + 1, sizeof *o.exec);
   o.scripts = calloc((size_t)argc + 1, sizeof *o.scripts);
-  if (!o.exec || !o.scripts) status = 1;
+  const char *lib = getenv("NNLAB_GEMM");
+  if (lib && *lib && strcmp(lib, "onednn") && strcmp(lib, "openblas")) {
+    fprintf(stderr, "nnlab: NNLAB_GEMM expects onednn or openblas, got '%s'\n", lib);
+    status = 2;
+  } else if (!o.exec || !o.scripts) status = 1;
   else if ((status = parse_args(&o, argc, argv)) < 0) status = host_run(&o);
   free(o.exec);
   free(o.scripts);

@@ -242,6 +242,30 @@ static lua_Integer int_field(lua_State *L, int t, const char *k, lua_Integer dfl
   return v;
 }
 
+/* The words of fit's lines from opts.words (lua/i18n.lua's fit_words, put
+ * there by nn.lua); English for any word missing. */
+static void read_fit_words(lua_State *L, int opts, FitWords *w) {
+  static const char *const keys[] = {"epoch", "loss", "accuracy", "val_loss", "val_accuracy",
+                                     "samples_s", "eta", "stopped"};
+  static const char *const dflt[] = {"Epoch", "loss", "accuracy", "val_loss", "val_accuracy",
+                                     "samples/s", "ETA", "stopped by Ctrl-C; complete epochs in the history:"};
+  char *dst[] = {w->epoch, w->loss, w->accuracy, w->val_loss, w->val_accuracy,
+                 w->samples_s, w->eta, w->stopped};
+  size_t len[] = {sizeof w->epoch, sizeof w->loss, sizeof w->accuracy, sizeof w->val_loss,
+                  sizeof w->val_accuracy, sizeof w->samples_s, sizeof w->eta, sizeof w->stopped};
+  lua_getfield(L, opts, "words");
+  for (int k = 0; k < 8; k++) {
+    const char *v = NULL;
+    if (lua_istable(L, -1)) {
+      lua_getfield(L, -1, keys[k]);
+      v = lua_tostring(L, -1);
+      lua_pop(L, 1);
+    }
+    snprintf(dst[k], len[k], "%s", v ? v : dflt[k]);
+  }
+  lua_pop(L, 1);
+}
+
 /* model:_fit(X, y, opts) with opts checked by nn.lua: epochs, batch_size,
  * validation_split, val_X, val_y, shuffle, verbose, on_epoch. */
 static int l_model_fit(lua_State *L) {
@@ -287,6 +311,8 @@ static int l_model_fit(lua_State *L) {
     n_val = VX->shape[0];
   }
   if (batch > n_train) batch = n_train;
+  FitWords words;
+  read_fit_words(L, 4, &words);
   /* Boxed buffers: the permutation of training rows and the batch labels. */
   int32_t *perm = lua_newuserdatauv(L, (size_t)(n_train + batch) * sizeof(int32_t), 0);
   for (int64_t i = 0; i < n_train; i++) perm[i] = (int32_t)i;
@@ -304,14 +330,14 @@ static int l_model_fit(lua_State *L) {
     Optim *o = nn_check_optim(L, optidx);
     collect_params(L, 1, optidx, ps);
     FitState s = {m, o, ps, u->loss, X, tensor_i32(y), perm, n_train, perm + n_train, batch,
-                  shuffle, verbose > 0, e, epochs};
+                  shuffle, verbose > 0, e, epochs, &words};
     double loss, acc, secs, vloss = NAN, vacc = NAN;
     int rc = trainer_epoch(&s, &loss, &acc, &secs, err);
     lua_pop(L, 1);
     if (rc < 0) raise_err(L, "fit", err + (strncmp(err, "fit: ", 5) == 0 ? 5 : 0));
     if (rc == 1) {
       interrupt_consume(L);
-      if (verbose > 0) printf("Epoch %d/%d: stopped by Ctrl-C; the history holds %d complete epochs\n", e, epochs, e - 1);
+      if (verbose > 0) printf("%s %d/%d: %s %d\n", words.epoch, e, epochs, words.stopped, e - 1);
       break;
     }
     if (has_val && trainer_evaluate(m, u->loss, VX, tensor_i32(VY), v_first, n_val, eval_batch, &vloss, &vacc, err))
@@ -322,10 +348,11 @@ static int l_model_fit(lua_State *L) {
     if (has_val) { append(L, hist, "val_loss", vloss); append(L, hist, "val_accuracy", vacc); }
     if (verbose > 0) {
       if (has_val)
-        printf("Epoch %d/%d - %.1fs - loss: %.4f - accuracy: %.4f - val_loss: %.4f - val_accuracy: %.4f\n",
-               e, epochs, secs, loss, acc, vloss, vacc);
+        printf("%s %d/%d - %.1fs - %s: %.4f - %s: %.4f - %s: %.4f - %s: %.4f\n", words.epoch, e, epochs,
+               secs, words.loss, loss, words.accuracy, acc, words.val_loss, vloss, words.val_accuracy, vacc);
       else
-        printf("Epoch %d/%d - %.1fs - loss: %.4f - accuracy: %.4f\n", e, epochs, secs, loss, acc);
+        printf("%s %d/%d - %.1fs - %s: %.4f - %s: %.4f\n", words.epoch, e, epochs, secs, words.loss, loss,
+               words.accuracy, acc);
       fflush(stdout);
     }
     lua_getfield(L, 4, "on_epoch");

@@ -141,6 +141,12 @@ int64_t labels_check(const int32_t *y, int64_t n, int64_t K);
 void optim_step(Optim *o, const ParamSet *ps);
 
 /* ---- trainer.c --------------------------------------------------------- */
+/* The words fit prints, in the user's language: read from Lua (lua/i18n.lua)
+ * once per fit by the binding; plain words, never format strings. */
+typedef struct FitWords {
+  char epoch[32], loss[32], accuracy[32], val_loss[32], val_accuracy[32];
+  char samples_s[32], eta[32], stopped[128];
+} FitWords;
 typedef struct FitState {
   Model *m; Optim *o; const ParamSet *ps; LossKind loss;
   const Tensor *X; const int32_t *y;
@@ -148,6 +154,7 @@ typedef struct FitState {
   int32_t *ybatch;                     /* batch labels (batch entries) */
   int64_t batch; int shuffle; int verbose;
   int epoch, epochs;                   /* 1-based, for messages */
+  const FitWords *words;
 } FitState;
 /* One epoch. Returns 0, 1 when stopped by Ctrl-C, or -1 with err. */
 int trainer_epoch(FitState *s, double *loss, double *acc, double *seconds, char *err);

@@ -41,12 +41,13 @@ int trainer_epoch(FitState *s, double *lossv, double *accv, double *seconds, cha
   int stopped = 0;
   double total = 0, t0 = progress_now();
   Progress p;
-  char label[48], info[128];
+  char label[48], info[192];
 
   if (s->shuffle) rng_shuffle_i32(s->perm, n);
   if (s->verbose) {
-    snprintf(label, sizeof label, "Epoch %d/%d", s->epoch, s->epochs);
+    snprintf(label, sizeof label, "%s %d/%d", s->words->epoch, s->epoch, s->epochs);
     progress_start(&p, stdout, label, (double)nb);
+    p.eta_word = s->words->eta;
   }
   m->training = 1;
   for (int64_t b = 0; b < nb; b++) {
@@ -72,9 +73,9 @@ int trainer_epoch(FitState *s, double *lossv, double *accv, double *seconds, cha
     seen += rows;
     if (s->verbose) {
       double el = progress_now() - t0;
-      snprintf(info, sizeof info, "%lld/%lld loss %.4f acc %.4f %.0f samples/s", (long long)b + 1,
-               (long long)nb, total / (double)seen, (double)correct / (double)seen,
-               el > 0 ? (double)seen / el : 0.0);
+      snprintf(info, sizeof info, "%lld/%lld %s %.4f %s %.4f %.0f %s", (long long)b + 1,
+               (long long)nb, s->words->loss, total / (double)seen, s->words->accuracy,
+               (double)correct / (double)seen, el > 0 ? (double)seen / el : 0.0, s->words->samples_s);
       progress_update(&p, (double)(b + 1), info);
     }
     if (interrupt_pending()) { stopped = 1; break; }

@@ -13,7 +13,13 @@ double progress_now(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+static int g_live = 0; /* progress_set_live: the Jupyter kernel */
+
+void progress_set_live(int on) { g_live = on; }
+
+/* 1 on a terminal, 2 when forced live (no ANSI codes), 0 otherwise. */
 static int is_live_terminal(FILE *out) {
+  if (g_live) return 2;
   const char *term = getenv("TERM");
   return isatty(fileno(out)) && !(term && strcmp(term, "dumb") == 0);
 }
@@ -25,6 +31,7 @@ void progress_start(Progress *p, FILE *out, const char *label, double total) {
   p->start = p->last = progress_now();
   p->last -= 1.0; /* draw the first update at once */
   snprintf(p->label, sizeof p->label, "%s", label ? label : "");
+  p->eta_word = "ETA";
 }
 
 static void fmt_time(char *buf, size_t len, double s) {
@@ -47,17 +54,17 @@ void progress_update(Progress *p, double done, const char *info) {
     for (int i = 0; i < width; i++) bar[i] = i < fill ? '=' : (i == fill ? '>' : ' ');
     bar[width] = '\0';
     fmt_time(eta, sizeof eta, done > 0 ? (now - p->start) * (p->total - done) / done : -1);
-    fprintf(p->out, "\r\033[K%s [%s] %3d%% %s ETA %s", p->label, bar, (int)(frac * 100),
-            info ? info : "", eta);
+    fprintf(p->out, "%s%s [%s] %3d%% %s %s %s", p->tty == 2 ? "\r" : "\r\033[K", p->label, bar,
+            (int)(frac * 100), info ? info : "", p->eta_word, eta);
   } else {
     fmt_time(eta, sizeof eta, now - p->start);
-    fprintf(p->out, "\r\033[K%s %s %s", p->label, info ? info : "", eta);
+    fprintf(p->out, "%s%s %s %s", p->tty == 2 ? "\r" : "\r\033[K", p->label, info ? info : "", eta);
   }
   fflush(p->out);
 }
 
 void progress_done(Progress *p, const char *summary) {
-  if (p->tty) fprintf(p->out, "\r\033[K");
+  if (p->tty) fprintf(p->out, p->tty == 2 ? "\r" : "\r\033[K");
   if (summary) fprintf(p->out, "%s\n", summary);
   fflush(p->out);
 }

@@ -12,6 +12,7 @@ typedef struct Progress {
   double total;       /* units expected; 0 when unknown */
   double start, last; /* monotonic seconds */
   char label[64];
+  const char *eta_word; /* "ETA" unless the caller sets its own word after start */
 } Progress;
 
 /* Monotonic clock in seconds. */
@@ -21,5 +22,8 @@ void progress_start(Progress *p, FILE *out, const char *label, double total);
 void progress_update(Progress *p, double done, const char *info);
 /* Ends the live line and prints `summary` on its own line. */
 void progress_done(Progress *p, const char *summary);
+/* on = 1: draw live updates even when the output is not a terminal, with a
+ * bare \r and no ANSI codes (a Jupyter cell shows each redraw in place). */
+void progress_set_live(int on);
 
 #endif

@@ -1,18 +1,11 @@
-/* threads.c — one place that knows how many threads to use. */
+/* threads.c — one place that knows how many threads to use: the matrix
+ * library's and nnlab's own kernels'. */
 #include "threads.h"
 
-#include <cblas.h>
-#include <unistd.h>
+#include "gemm.h"
 
 static int g_threads = 1;
 
-void nnlab_set_threads(int n) {
-  if (n <= 0) {
-    long c = sysconf(_SC_NPROCESSORS_ONLN);
-    n = c > 0 ? (int)c : 1;
-  }
-  g_threads = n;
-  openblas_set_num_threads(n);
-}
+void nnlab_set_threads(int n) { g_threads = gemm_set_threads(n); }
 
 int nnlab_threads(void) { return g_threads; }

@@ -2,7 +2,8 @@
 #ifndef NNLAB_THREADS_H
 #define NNLAB_THREADS_H
 
-/* Sets BLAS and kernel threads; n <= 0 means all cores. */
+/* Sets the matrix library's and kernel threads; n <= 0 means the user's
+ * OMP_NUM_THREADS or OPENBLAS_NUM_THREADS, else all cores. */
 void nnlab_set_threads(int n);
 int nnlab_threads(void);
 

@@ -220,7 +220,7 @@ end)
 T.test("--render an unknown extension is refused before running", function()
   local out, code = nnlab("--render /tmp/x.pdf " .. FIX .. "tiny.lua")
   T.eq(code, 1, "exit status")
-  has(out, "--render expects a file name ending in .md or .html, got '/tmp/x.pdf'")
+  has(out, "--render expects a file name ending in .md, .html or .ipynb, got '/tmp/x.pdf'")
   hasnt(out, "squares")
 end)
 

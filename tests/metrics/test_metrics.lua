@@ -118,7 +118,7 @@ print(json.dumps({"cm": cm.tolist(), "p": p.tolist(), "r": r.tolist(), "f": f.to
   T.eq(metrics.report(a:int(), b:int(), cls, { digits = 4 }), read("rep4.txt"), "report, 4 digits")
 end)
 
-T.test("tostring(cm): the course's table in 100 columns", function()
+T.test("tostring(cm): the course's table, whole class names, in 100 columns", function()
   local cls = { "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck" }
   tensor.seed(3)
   local a = (tensor.rand(2000) * 10):int() + 1
@@ -127,24 +127,60 @@ T.test("tostring(cm): the course's table in 100 columns", function()
   local text = tostring(cm)
   local lines = {}
   for l in text:gmatch("[^\n]+") do lines[#lines + 1] = l end
-  T.eq(#lines, 12, "header, 10 rows, precision row")
+  T.eq(#lines, 13, "two staggered header lines, 10 rows, precision row")
   for i, l in ipairs(lines) do T.ok(utf8.len(l) <= 100, ("line %d has %d columns"):format(i, utf8.len(l))) end
-  T.ok(lines[1]:find("recall", 1, true), "recall column")
-  T.ok(lines[12]:find("^precision"), "precision row")
-  T.ok(lines[12]:find(("accuracy %.1f%%"):format(100 * cm:accuracy()), 1, true), "accuracy in the corner")
+  -- every name whole in the header, right-aligned over its own column
+  local edge = #lines[3] - #("   9.6%") -- where the last count column ends
+  for j, name in ipairs(cls) do
+    local head = lines[j % 2 == 1 and 1 or 2]
+    local stop = 10 + j * 7
+    T.eq(head:sub(stop - #name + 1, stop), name, "header of column " .. j)
+  end
+  T.ok(edge > 0)
+  T.ok(lines[2]:find("^true\\pred") and lines[2]:find("recall$"), "corner and recall heading")
+  T.ok(lines[13]:find("^precision"), "precision row")
+  T.ok(lines[13]:find(("accuracy %.1f%%"):format(100 * cm:accuracy()), 1, true), "accuracy in the corner")
   for i = 1, 10 do
-    local row = lines[i + 1]
-    T.ok(row:sub(1, #cls[i]) == cls[i], "row name " .. cls[i])
+    local row = lines[i + 2]
+    T.eq(row:sub(1, 11), cls[i] .. string.rep(" ", 11 - #cls[i]), "row name " .. cls[i] .. " whole")
     -- the cells hold the counts, in order, then the recall
     local nums = {}
     for v in row:sub(11):gmatch("[%d%.]+") do nums[#nums + 1] = tonumber(v) end
     for j = 1, 10 do T.eq(nums[j], cm.counts:get(i, j), ("row %d col %d"):format(i, j)) end
     T.near(nums[11], tonumber(("%.1f"):format(100 * cm:recall()[i])), 1e-9)
-    T.eq(#row, #lines[2], "rows aligned")
+    T.eq(#row, #lines[3], "rows aligned")
   end
   -- the small example: full names fit
   local small = tostring(metrics.confusion(yt, yp, names))
   T.ok(small:find("automobile", 1, true) and small:find("accuracy 70.0%", 1, true), small)
+  -- Spanish words, the same numbers, still within 100 columns
+  lesson.lang = "es"
+  local es = tostring(cm)
+  lesson.lang = "en"
+  T.ok(es:find("real\\pred", 1, true) and es:find("sensibilidad", 1, true) and es:find("precisión", 1, true)
+    and es:find(("exactitud %.1f%%"):format(100 * cm:accuracy()), 1, true), es)
+  for l in es:gmatch("[^\n]+") do T.ok(utf8.len(l) <= 100, l) end
+  T.ok(not es:find("recall", 1, true) and not es:find("accuracy", 1, true), "no English word in Spanish")
+end)
+
+T.test("most_confused prints its pairs with the class names, in the language", function()
+  local cm = metrics.confusion(yt, yp, names)
+  local mc = cm:most_confused(2)
+  T.eq(tostring(mc), "airplane → automobile: 1 times\nautomobile → cat: 1 times")
+  lesson.lang = "es"
+  T.eq(tostring(mc), "airplane → automobile: 1 veces\nautomobile → cat: 1 veces")
+  lesson.lang = "en"
+  T.eq(mc[1]["true"], 1, "the entries stay class indices")
+end)
+
+T.test("metrics.report: scikit-learn's English layout under en, Spanish headings under es", function()
+  local en = metrics.report(yt, yp, names)
+  T.ok(en:find("precision    recall  f1-score   support", 1, true), en)
+  lesson.lang = "es"
+  local es = metrics.report(yt, yp, names)
+  lesson.lang = "en"
+  T.ok(es:find("precisión", 1, true) and es:find("soporte", 1, true) and es:find("media ponderada", 1, true), es)
+  T.ok(not es:find("support", 1, true) and not es:find("weighted", 1, true), es)
 end)
 
 T.test("bad input: lengths, ranges, types", function()

@@ -401,6 +401,61 @@ def _():
     assert out.returncode == 1 and "piped failure" in out.stderr, (out.stderr, out.returncode)
 
 
+@case("nnlab -i lesson.lua: the lesson's top-level locals are globals in the REPL")
+def _():
+    script = os.path.join(HOME, "lesson_locals.lua")
+    with open(script, "w") as f:
+        f.write("---en # A lesson\nlocal model = nn.Sequential{nn.Dense(3)}\n---en More prose.\n"
+                "local n = 41\nprint('lesson ran')\n")
+    s = Session(HOME, ["-i", "--lang", "en", script])
+    try:
+        s.expect(r"lesson ran\n")
+        s.expect(r"> ")
+        s.line("n + 1, #model.layers")
+        s.expect(r"\n42\t1\n> ")
+        s.send("\x04")
+        assert s.wait_exit() == 0
+    finally:
+        s.close()
+
+
+@case("nnlab -i after a failing script: its error, then the REPL with its locals")
+def _():
+    script = os.path.join(HOME, "fails.lua")
+    with open(script, "w") as f:
+        f.write("local broken_before = 7\nerror('lesson failed here')\n")
+    s = Session(HOME, ["-i", script])
+    try:
+        s.expect(r"fails.lua:2: lesson failed here")
+        s.expect(r"> ")
+        s.line("broken_before * 6")
+        s.expect(r"\n42\n> ")
+        s.send("\x04")
+        s.wait_exit()
+    finally:
+        s.close()
+
+
+@case("--lang es: banner, help() headings and fit's progress bar in Spanish")
+def _():
+    s = Session(HOME, ["--lang", "es"])
+    try:
+        s.expect(r"help\(\) da una vista general.*\n> ")
+        s.line("help()")
+        s.expect(r"Módulos:")
+        s.expect(PROMPT)
+        s.line("X = tensor.randn(2000, 20); y = tensor.rand(2000):mul(10):int():add(1):clamp(1, 10)")
+        s.line("m = nn.Sequential{nn.Dense(10, 'softmax')}; m:compile{optimizer = optim.sgd{lr = 0.01}, loss = 'cross_entropy'}")
+        s.expect(PROMPT)
+        s.line("h = m:fit(X, y, {epochs = 2, batch_size = 16})")
+        s.expect(r"Época 1/2 \[.*\] +\d+% \d+/\d+ pérdida [\d.]+ exactitud [\d.]+ \d+ muestras/s faltan \d")
+        s.expect(r"Época 2/2 - [\d.]+s - pérdida: [\d.]+ - exactitud: [\d.]+")
+        s.expect(PROMPT)
+        assert "Epoch" not in s.text() and "samples/s" not in s.text() and "ETA" not in s.text(), s.text()[-600:]
+    finally:
+        s.close()
+
+
 S.close()
 subprocess.run(["rm", "-rf", HOME])
 raise SystemExit(1 if failures else 0)

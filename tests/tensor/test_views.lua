@@ -9,15 +9,20 @@ local A = tensor.rand(5, 4)
 local V = A:t()               -- 4x5, column-major
 local S = A:narrow(2, 2, 2)   -- 5x2, rows of stride 4
 
-local function same(a, b, what)
+local function same(a, b, what, tol)
   T.eq(table.concat(a:shape(), "x"), table.concat(b:shape(), "x"), what .. " shape")
-  T.eq(a:sub(b):abs():max(), 0.0, what)
+  local d = a:sub(b):abs():max()
+  if tol then T.ok(d <= tol, string.format("%s: differs by %g (tolerance %g)", what, d, tol))
+  else T.eq(d, 0.0, what) end
 end
 
+-- A transposed view goes to the matrix library with a transpose flag, a copy
+-- without: its kernels may then add the same products in another order, so
+-- the two agree to rounding (a few float32 ulps), not always bit for bit.
 T.test("matmul of views equals matmul of copies", function()
-  same(V:matmul(A), V:clone():matmul(A), "A^T A")
-  same(S:t():matmul(S), S:t():clone():matmul(S:clone()), "S^T S")
-  same(A:matmul(V), A:matmul(V:clone()), "A A^T")
+  same(V:matmul(A), V:clone():matmul(A), "A^T A", 1e-6)
+  same(S:t():matmul(S), S:t():clone():matmul(S:clone()), "S^T S", 1e-6)
+  same(A:matmul(V), A:matmul(V:clone()), "A A^T", 1e-6)
 end)
 
 T.test("index of a view and with a strided index tensor", function()

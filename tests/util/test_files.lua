@@ -140,7 +140,7 @@ T.test("a FIFO given to tensor.load, nn.load or data.idx is refused, not waited 
     { string.format("tensor.load(%q)", fifo), "tensor.load" },
     { string.format("nn.load(%q)", fifo), "nn.load" },
     { string.format("data.idx(%q)", fifo), "idx" },
-    { string.format("data.cifar_batches(%q)", fifo), "cifar" },
+    { string.format("data.cifar_batches(%q)", fifo), "tar" },
   }) do
     local out, code = child("true", c[1])
     T.ok(code ~= 0 and code ~= 124, c[1] .. " did not fail at once (status " .. code .. "):\n" .. out)
