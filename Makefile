@@ -1,6 +1,7 @@
 # nnlab — build, test, benchmark and install.
 # `make` builds ./nnlab; `make test` runs every test; `make asan` runs them
-# under AddressSanitizer and UBSan; `make bench` prints benchmark figures.
+# under AddressSanitizer and UBSan; `make fuzz` runs the libFuzzer targets of
+# tests/fuzz/ (FUZZ_SECONDS each); `make bench` prints benchmark figures.
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -28,11 +29,11 @@ BIN     ?= nnlab
 DEB_BUILD := build-essential pkg-config liblua5.4-dev libopenblas-dev libdnnl-dev zlib1g-dev \
              libreadline-dev libcurl4-openssl-dev libssl-dev libcmark-dev libzmq3-dev libjansson-dev libseccomp-dev
 DEB_RUN   := gnuplot-nox
-DEB_TEST  := python3 python3-numpy python3-sklearn tmux curl \
+DEB_TEST  := python3 python3-numpy python3-sklearn tmux curl clang libclang-rt-14-dev \
              python3-jupyter-client python3-zmq python3-nbformat python3-nbclient jupyter-nbconvert
 DEB_BENCH := python3-torch libcjson-dev
 
-.PHONY: all deps test asan bench docs install clean
+.PHONY: all deps test asan fuzz fuzz-build bench docs install clean
 
 all: $(BIN)
 
@@ -70,6 +71,32 @@ asan:
 	  LDFLAGS="-fsanitize=address,undefined"
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	  NNLAB_BIN=build/asan/nnlab NNLAB_ASAN=1 tests/run.sh
+
+# libFuzzer targets: every object but main.o, built by clang with coverage,
+# ASan and UBSan into build/fuzz; `make fuzz` runs each for FUZZ_SECONDS,
+# new inputs going to build/fuzz/corpus/<target> (the seeds in
+# tests/fuzz/corpus/ stay as they are). tests/fuzz/test_fuzz.sh runs a
+# short run of each in `make test`.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_OBJS     = $(filter-out $(BUILD)/src/host/main.o,$(OBJS))
+
+fuzz-build:
+	$(MAKE) BUILD=build/fuzz CC=$(FUZZ_CC) VECT= CFLAGS="-O1 -g $(FUZZ_SAN) -fsanitize=fuzzer-no-link" \
+	  $(FUZZ_TARGETS:%=build/fuzz/%)
+
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_file.h $(FUZZ_OBJS)
+	$(CC) $(CPPFLAGS_ALL) -Isrc/data -Isrc/nn $(CFLAGS) $(WARN) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) $(LIBS)
+
+fuzz: fuzz-build
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p build/fuzz/corpus/$$t; \
+	  echo "== $$t ($(FUZZ_SECONDS) s)"; \
+	  build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -print_final_stats=1 \
+	    build/fuzz/corpus/$$t tests/fuzz/corpus/$${t#fuzz_} || exit 1; \
+	done
 
 bench: $(BIN)
 	NNLAB_BIN=./$(BIN) bench/run.sh

@@ -22,17 +22,18 @@ M.cifar_batches = function(path)
 end
 
 -- Where each dataset comes from: the folder it lives in below a data
--- directory, its files with their published MD5 sums, and the mirrors tried
+-- directory, its files with their published MD5 sums and sizes in bytes (a
+-- download may not be larger; without a size the cap is 1 GB), and the mirrors tried
 -- in order (NNLAB_MIRRORS, a space- or semicolon-separated list of base URLs,
 -- replaces them for every dataset).
 M.sources = {
   mnist = {
     title = "MNIST", dir = "mnist",
     files = {
-      { name = "train-images-idx3-ubyte.gz", md5 = "f68b3c2dcbeaaa9fbdd348bbdeb94873" },
-      { name = "train-labels-idx1-ubyte.gz", md5 = "d53e105ee54ea40749a09fcbcd1e9432" },
-      { name = "t10k-images-idx3-ubyte.gz", md5 = "9fb629c4189551a2d022fa330f9573f3" },
-      { name = "t10k-labels-idx1-ubyte.gz", md5 = "ec29112dd5afa0611ce80d1b7f02629c" },
+      { name = "train-images-idx3-ubyte.gz", md5 = "f68b3c2dcbeaaa9fbdd348bbdeb94873", size = 9912422 },
+      { name = "train-labels-idx1-ubyte.gz", md5 = "d53e105ee54ea40749a09fcbcd1e9432", size = 28881 },
+      { name = "t10k-images-idx3-ubyte.gz", md5 = "9fb629c4189551a2d022fa330f9573f3", size = 1648877 },
+      { name = "t10k-labels-idx1-ubyte.gz", md5 = "ec29112dd5afa0611ce80d1b7f02629c", size = 4542 },
     },
     mirrors = {
       "https://ossci-datasets.s3.amazonaws.com/mnist",
@@ -43,10 +44,10 @@ M.sources = {
   fashion_mnist = {
     title = "Fashion-MNIST", dir = "fashion-mnist",
     files = {
-      { name = "train-images-idx3-ubyte.gz", md5 = "8d4fb7e6c68d591d4c3dfef9ec88bf0d" },
-      { name = "train-labels-idx1-ubyte.gz", md5 = "25c81989df183df01b3e8a0aad5dffbe" },
-      { name = "t10k-images-idx3-ubyte.gz", md5 = "bef4ecab320f06d8554ea6380940ec79" },
-      { name = "t10k-labels-idx1-ubyte.gz", md5 = "bb300cfdad3c16e7a12a480ee83cd310" },
+      { name = "train-images-idx3-ubyte.gz", md5 = "8d4fb7e6c68d591d4c3dfef9ec88bf0d", size = 26421880 },
+      { name = "train-labels-idx1-ubyte.gz", md5 = "25c81989df183df01b3e8a0aad5dffbe", size = 29515 },
+      { name = "t10k-images-idx3-ubyte.gz", md5 = "bef4ecab320f06d8554ea6380940ec79", size = 4422102 },
+      { name = "t10k-labels-idx1-ubyte.gz", md5 = "bb300cfdad3c16e7a12a480ee83cd310", size = 5148 },
     },
     mirrors = {
       "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com",
@@ -55,7 +56,7 @@ M.sources = {
   },
   cifar10 = {
     title = "CIFAR-10", dir = "",
-    files = { { name = "cifar-10-binary.tar.gz", md5 = "c32a1d4ab5d03f1284b67883e8d87530" } },
+    files = { { name = "cifar-10-binary.tar.gz", md5 = "c32a1d4ab5d03f1284b67883e8d87530", size = 170052171 } },
     mirrors = { "https://www.cs.toronto.edu/~kriz" },
   },
 }
@@ -249,10 +250,8 @@ function M.fetch(name)
       local done = false
       for _, m in ipairs(mirrors_for(src)) do
         local url = m:gsub("/+$", "") .. "/" .. f.name
-        local got, err = C.download(url, dest .. ".part", f.md5, f.name, timeout)
+        local got, err = C.download(url, dest, f.md5, f.name, timeout, f.size or 1e9)
         if got then
-          local renamed, rerr = os.rename(dest .. ".part", dest)
-          if not renamed then error("fetch: cannot rename to " .. dest .. ": " .. tostring(rerr), 2) end
           done = true
           break
         end

@@ -123,7 +123,9 @@ Stacks tensors of the same shape along a new first dimension.
 > tensor.stack({tensor.ones(3), tensor.zeros(3)}):shape()   -- {2, 3}
 
 @ tensor.save(t, path)
-Writes t to a NumPy .npy file (readable with numpy.load).
+Writes t to a NumPy .npy file (readable with numpy.load), through a
+temporary file renamed over path: if writing fails the old file stays. A
+symlink is written through to its target; a folder, FIFO or device is refused.
 > tensor.save(tensor.arange(4), "/tmp/a.npy")
 
 @ tensor.load(path) -> Tensor
@@ -440,9 +442,11 @@ cifar-10-binary.tar.gz, without unpacking it.
 @ data.fetch(name) -> folder
 Downloads the files of a dataset ("mnist", "fashion_mnist", "cifar10") that
 are not already in ~/.cache/nnlab (or NNLAB_CACHE), trying each mirror in
-turn with a progress bar, checks their MD5 and returns that folder. Without
-network, the error names the file, where it was looked for and how to
-provide it.
+turn with a progress bar, checks their MD5 and returns that folder. Only
+http and https (also after redirects); a download larger than the file's
+known size fails. Each goes to its own temporary file, renamed into place once
+verified; a second nnlab waits for the first. Without network, the error
+names the file, where it was looked for and how to provide it.
 > data.fetch("mnist")
 
 @ data.subset(ds, n [, seed]) -> Dataset
@@ -591,7 +595,8 @@ every layer and returns the gradient for x.
 
 @ Model:save(path)
 Writes the model to a versioned file with a checksum, atomically (the old
-file stays if writing fails).
+file stays if writing fails). A symlink is written through to its target; a
+folder, FIFO or device is refused.
 > model:save("mnist.nnl")
 
 @ Model:train([on]) -> Model
@@ -723,7 +728,7 @@ One tile per column of W (inputs x units), each reshaped to `shape` ({28,28}
 or {32,32,3}): the per-class templates of a linear classifier, or the hidden
 neurons. Grey tiles share a diverging palette centred on 0 (blue negative,
 white 0, red positive); RGB tiles are min-max scaled one by one.
-smooth=true (or a sigma in pixels) blurs each tile with a Gaussian first.
+smooth=true (or a sigma in pixels, 0 to 6) blurs each tile with a Gaussian first.
 > plot.weights(model.layers[2].W, {shape = {28, 28}, labels = train.classes})
 
 @ plot.grid(X, {labels=, cols=, title=, classes=})
@@ -733,7 +738,7 @@ int32 tensor of class indices together with classes=.
 
 @ plot.confusion(cm [, {percent=false, normalize=, title=, xlabel=, ylabel=}])
 A confusion matrix as a white-to-blue heatmap with the count written in
-every cell, true classes down and predicted across. percent=true adds the
+every cell (up to 40 classes), true classes down and predicted across. percent=true adds the
 recall % of each row in a column on the right, the precision % of each
 column in a row below and the accuracy in the corner (the course's layout).
 normalize="true" shows each row as % of its class (recall per cell),
@@ -1228,11 +1233,8 @@ function M.write_markdown(path)
   if type(path) ~= "string" then
     error(string.format("help.write_markdown: expected a file path (string), got %s", type(path)), 2)
   end
-  local f, err = io.open(path, "w")
-  if not f then error("help.write_markdown: " .. err, 2) end
-  local ok, werr = f:write(M.markdown())
-  f:close()
-  if not ok then error("help.write_markdown: " .. path .. ": " .. tostring(werr), 2) end
+  local ok, err = require("_plot").write(path, M.markdown()) -- temporary file, then rename
+  if not ok then error("help.write_markdown: " .. err, 2) end
   return true
 end
 

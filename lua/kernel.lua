@@ -244,13 +244,9 @@ function M.install(where, opts)
   local ok, err = require("_plot").mkdirs(dir)
   if not ok then error("--install-kernel: cannot create " .. dir .. ": " .. tostring(err), 0) end
   local path = dir .. "/kernel.json"
-  local tmp = path .. ".tmp"
-  local f, ferr = io.open(tmp, "wb")
-  if not f then error("--install-kernel: cannot write " .. ferr, 0) end
-  f:write(C.json(M.spec(opts), 1), "\n")
-  f:close()
-  local rok, rerr = os.rename(tmp, path)
-  if not rok then error("--install-kernel: " .. tostring(rerr), 0) end
+  -- through a temporary file and a rename (the writer every nnlab file uses)
+  local wok, werr = require("_plot").write(path, C.json(M.spec(opts), 1) .. "\n")
+  if not wok then error("--install-kernel: " .. werr, 0) end
   print("installed the Jupyter kernel spec nnlab in " .. dir)
   return 0
 end

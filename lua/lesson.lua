@@ -495,4 +495,11 @@ function M._check_child(path, opts)
   return ran and 0 or 1
 end
 
+-- The chunk run for a lesson's source text, and its parse (for the fuzz
+-- target tests/fuzz/fuzz_lesson.c).
+function M._instrument(src)
+  local doc = parse(src)
+  return instrument(doc), doc
+end
+
 return M

@@ -128,12 +128,10 @@ local function read_file(path)
   return data
 end
 
+-- Through a temporary file and a rename (the writer every nnlab file uses).
 local function write_file(path, data)
-  local f, err = io.open(path, "wb")
-  if not f then error("lesson: --render: cannot write " .. err, 0) end
-  local ok, werr = f:write(data)
-  f:close()
-  if not ok then error("lesson: --render: " .. path .. ": " .. tostring(werr), 0) end
+  local ok, err = require("_plot").write(path, data)
+  if not ok then error("lesson: --render: " .. err, 0) end
 end
 
 -- Captured output as the page shows it: no ANSI styles, a line rewritten with

@@ -13,6 +13,69 @@ end
 
 local methods = C.model_mt.methods
 
+-- A layer object may appear once in a model: backward keeps one set of
+-- inputs and gradients per layer object, so a second use would overwrite
+-- the first and train with wrong gradients. members[model] = {layer = position}.
+local members = setmetatable({}, { __mode = "k" })
+
+local function where_of(model)
+  local m = members[model]
+  if not m then m = {}; members[model] = m end
+  return m
+end
+
+function M.Sequential(layers)
+  local seen = {}
+  if type(layers) == "table" then
+    for i = 1, #layers do
+      local l = layers[i]
+      if type(l) == "userdata" then
+        if seen[l] then
+          error(string.format("nn.Sequential: layer %d is the same object as layer %d (a layer can " ..
+            "appear once in a model; create another, e.g. nn.Dense(...) again)", i, seen[l]), 2)
+        end
+        seen[l] = i
+      end
+    end
+  end
+  local model = C.Sequential(layers)
+  members[model] = seen
+  return model
+end
+
+local c_add = methods.add
+function methods.add(self, layer)
+  local m = where_of(self)
+  if layer ~= nil and m[layer] then
+    error(string.format("add: this layer is already layer %d of the model (a layer can appear " ..
+      "once in a model; create another)", m[layer]), 2)
+  end
+  c_add(self, layer)
+  local n = 0
+  for _ in pairs(m) do n = n + 1 end
+  m[layer] = n + 1
+  return self
+end
+
+-- fit's shuffle is a boolean: a string such as "no" would count as true.
+local function check_shuffle(v)
+  if v ~= nil and type(v) ~= "boolean" then
+    error("fit: shuffle must be true or false, got " .. (type(v) == "string" and ("'" .. v .. "'") or type(v)), 3)
+  end
+end
+
+-- Rescaling(scale [, offset]): both finite numbers.
+function M.Rescaling(scale, offset)
+  for _, a in ipairs({ { "scale", scale }, { "offset", offset } }) do
+    local v = a[2]
+    if (v ~= nil or a[1] == "scale") and (type(v) ~= "number" or v ~= v or v == math.huge or v == -math.huge) then
+      error(string.format("nn.Rescaling: %s: expected a finite number, got %s", a[1],
+        type(v) == "number" and tostring(v) or type(v)), 2)
+    end
+  end
+  return C.Rescaling(scale, offset)
+end
+
 local function check_keys(who, t, allowed)
   if type(t) ~= "table" then
     error(string.format("%s: expected an options table, got %s", who, type(t)), 3)
@@ -68,6 +131,7 @@ local FIT_KEYS = { epochs = true, batch_size = true, validation_split = true,
 function methods.fit(self, X, y, opts)
   opts = opts or {}
   check_keys("fit", opts, FIT_KEYS)
+  check_shuffle(opts.shuffle)
   local o = {}
   for k, v in pairs(opts) do o[k] = v end
   for _, k in ipairs { "epochs", "batch_size" } do

@@ -100,8 +100,13 @@ local function current()
 end
 M._current = current
 
--- gnuplot's string quoting: single quotes, a quote doubled.
-local function q(s) return "'" .. tostring(s):gsub("'", "''") .. "'" end
+-- Every string that reaches a gnuplot script goes through text() or q().
+-- gnuplot reads its script line by line, and a line starting with "!" is a
+-- shell command, so control characters (newline, carriage return, NUL, ...)
+-- become spaces; in single quotes gnuplot does no backquote or macro
+-- substitution, and a quote is doubled.
+local function text(s) return (tostring(s):gsub("%c", " ")) end
+local function q(s) return "'" .. text(s):gsub("'", "''") .. "'" end
 M._quote = q
 
 local function num(x)
@@ -137,7 +142,7 @@ local function emit(spec)
     term = string.format("set terminal pngcairo size %d,%d font 'sans,10' background rgb 'white'", w, h)
   end
   local script = string.format("# %s — drawn by nnlab; run `gnuplot %s.gp` in this folder to draw it again\n%s\nset output %s\n%s\nunset output\n",
-    spec.title or spec.kind, base, term, q(image), body)
+    text(spec.title or spec.kind), base, term, q(image), body)
   local gp = st.dir .. "/" .. base .. ".gp"
   ok, err = C.write(gp, script)
   if not ok then fail(who, err) end
@@ -163,6 +168,13 @@ local function emit(spec)
     if not ok then
       os.remove(st.dir .. "/" .. tmp)
       fail(who, err)
+    end
+    local drawn = io.open(st.dir .. "/" .. tmp, "rb")
+    local size = drawn and drawn:seek("end") or 0
+    if drawn then drawn:close() end
+    if size == 0 then -- gnuplot stopped (`exit`, `quit`) before drawing anything
+      os.remove(st.dir .. "/" .. tmp)
+      fail(who, "gnuplot drew nothing (expected commands that draw a plot; did they `exit` first?)")
     end
     ok, err = os.rename(st.dir .. "/" .. tmp, st.dir .. "/" .. image)
     if not ok then fail(who, err) end
@@ -366,8 +378,10 @@ function M.weights(W, opts)
   local h, w, c = tile_shape(opts.shape, who)
   local units = W:size(2)
   local sigma = opts.smooth == true and 1.0 or tonumber(opts.smooth) or 0
-  if opts.smooth ~= nil and type(opts.smooth) ~= "boolean" and type(opts.smooth) ~= "number" then
-    fail(who, "smooth: expected true, false or a sigma in pixels, got " .. type(opts.smooth))
+  local sm = opts.smooth
+  if sm ~= nil and type(sm) ~= "boolean" and not (type(sm) == "number" and sm >= 0 and sm <= 6) then
+    fail(who, "smooth: expected true, false or a sigma in pixels from 0 to 6, got " ..
+      (type(sm) == "number" and tostring(sm) or type(sm)))
   end
   local title = opts.title
   if title == nil then title = T("plot.weights", units,
@@ -515,7 +529,11 @@ function M.confusion(cm, opts)
   for i = 1, K do
     for j = 1, K do top = math.max(top, cells[i][j]) end
   end
-  local cell = K <= 10 and 56 or math.max(12, math.floor(560 / K))
+  -- Past 40 classes the counts are not written in the cells and past 100 only
+  -- some tics are named: a label per cell is K^2 gnuplot commands (1000
+  -- classes took minutes), and the picture stays about 800 pixels wide.
+  local cell = K <= 10 and 56 or K <= 50 and math.max(12, math.floor(560 / K)) or math.max(1, math.floor(800 / K))
+  local tic_step = K <= 100 and 1 or math.ceil(K / 50)
   local longest = 4
   for _, n in ipairs(names) do longest = math.max(longest, utf8.len(n) or #n) end
   if opts.percent then longest = math.max(longest, utf8.len(T("plot.precision"))) end
@@ -535,9 +553,9 @@ function M.confusion(cm, opts)
       local s = { "unset key", marg, "set title " .. q(title) .. " noenhanced" }
       s[#s + 1] = string.format("set xrange [-0.5:%d.5]\nset yrange [%d.5:-0.5]", side_n - 1, side_n - 1)
       local xt, yt = {}, {}
-      for i = 1, K do
-        xt[i] = q(names[i]) .. " " .. (i - 1)
-        yt[i] = xt[i]
+      for i = 1, K, tic_step do
+        xt[#xt + 1] = q(names[i]) .. " " .. (i - 1)
+        yt[#yt + 1] = xt[#xt]
       end
       if opts.percent then
         xt[#xt + 1] = q(T("plot.recall")) .. " " .. K
@@ -557,7 +575,7 @@ function M.confusion(cm, opts)
         s[#s + 1] = string.format("set label %s at %d,%d center front font ',%d' textcolor rgb '%s'",
           q(text), x, y, fs, colour or "#000000")
       end
-      for i = 1, K do
+      for i = 1, K <= 40 and K or 0 do
         for j = 1, K do
           local v = cells[i][j]
           label(norm and string.format("%.0f%%", 100 * v) or tostring(v), j - 1, i - 1,
@@ -615,7 +633,7 @@ local function lines_data(base, list, x0)
   for _, s in ipairs(list) do rows = math.max(rows, #s.values) end
   local lines = { "# x " .. table.concat((function()
     local t = {}
-    for i, s in ipairs(list) do t[i] = s.name:gsub("%s", "_") end
+    for i, s in ipairs(list) do t[i] = text(s.name):gsub("%s", "_") end
     return t
   end)(), " ") }
   for r = 1, rows do

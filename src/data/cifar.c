@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "interrupt.h"
 #include "tar.h"
 
 #define REC 3073
@@ -22,7 +23,7 @@
 typedef struct Part {
   unsigned char *X;
   int32_t *y;
-  int64_t n;
+  int64_t n, cap; /* records (some may still be on their way), records allocated */
 } Part;
 
 typedef struct Seg {
@@ -141,8 +142,25 @@ static void *pipe_reader(void *arg) {
   return NULL;
 }
 
+/* Room for need records; grows at most to twice what has arrived and never
+ * past limit, so a header claiming gigabytes costs memory only for the
+ * records that really arrive. */
+static int reserve(Part *p, int64_t need, int64_t limit) {
+  if (need <= p->cap) return 0;
+  int64_t cap = p->cap * 2 > need ? p->cap * 2 : need;
+  if (cap > limit) cap = limit;
+  unsigned char *X = realloc(p->X, (size_t)cap * PIX);
+  if (!X) return -1;
+  p->X = X;
+  int32_t *y = realloc(p->y, (size_t)cap * sizeof(int32_t));
+  if (!y) return -1;
+  p->y = y;
+  p->cap = cap;
+  return 0;
+}
+
 /* Writes the nbytes of records read through rd into part at record index
- * `at`, growing it as needed. */
+ * `at`, growing it as they arrive. */
 static int add_records(Ctx *c, Part *p, int64_t at, ReadFn rd, void *src, int64_t nbytes,
                        const char *where, char *err) {
   if (nbytes % REC != 0) {
@@ -152,15 +170,8 @@ static int add_records(Ctx *c, Part *p, int64_t at, ReadFn rd, void *src, int64_
     return -1;
   }
   int64_t n = nbytes / REC, end = at + n;
-  if (end > p->n) {
-    unsigned char *X = realloc(p->X, (size_t)(end > 0 ? end : 1) * PIX);
-    if (!X) goto oom;
-    p->X = X;
-    int32_t *y = realloc(p->y, (size_t)(end > 0 ? end : 1) * sizeof(int32_t));
-    if (!y) goto oom;
-    p->y = y;
-    p->n = end;
-  }
+  if (end > p->n) p->n = end;
+  if (reserve(p, 1, 1)) goto oom; /* an empty part still owns a buffer */
   Pipe q = {.rd = rd, .src = src, .n = n};
   q.buf[0] = malloc((size_t)CHUNK * REC);
   q.buf[1] = malloc((size_t)CHUNK * REC);
@@ -190,7 +201,14 @@ static int add_records(Ctx *c, Part *p, int64_t at, ReadFn rd, void *src, int64_
       m = n - done < CHUNK ? n - done : CHUNK;
       if (rd(src, q.buf[k], (size_t)m * REC, err)) { rc = -1; break; }
     }
-    for (int64_t r = 0; r < m; r++) {
+    if (interrupt_pending()) {
+      snprintf(err, DATA_ERRLEN, "cifar: %s: interrupted", where);
+      rc = -1;
+    } else if (reserve(p, at + done + m, p->n)) {
+      snprintf(err, DATA_ERRLEN, "cifar: %s: out of memory for %lld records", where, (long long)end);
+      rc = -1;
+    }
+    for (int64_t r = 0; rc == 0 && r < m; r++) {
       const unsigned char *rec = q.buf[k] + r * REC;
       if (rec[0] > 9) {
         snprintf(err, DATA_ERRLEN, "cifar: %s: record %lld has label %d (expected 0..9)", where,

@@ -2,6 +2,10 @@
  * so one path serves `.gz` and raw files), and buffer adoption by tensors. */
 #include "dataio.h"
 
+#include <unistd.h>
+
+#include "atomic_file.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,14 +13,16 @@
 #include <sys/stat.h>
 
 gzFile data_gzopen(const char *path, const char *who, char *err) {
-  struct stat st;
-  if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-    snprintf(err, DATA_ERRLEN, "%s: %s is a folder, expected a file", who, path);
+  char why[DATA_ERRLEN - 64];
+  int fd = open_regular(path, "a file", why, sizeof why);
+  if (fd < 0) {
+    snprintf(err, DATA_ERRLEN, "%s: %s", who, why);
     return NULL;
   }
   errno = 0;
-  gzFile gz = gzopen(path, "rb");
+  gzFile gz = gzdopen(fd, "rb");
   if (!gz) {
+    close(fd);
     snprintf(err, DATA_ERRLEN, "%s: cannot open %s: %s", who, path,
              errno ? strerror(errno) : "out of memory");
     return NULL;

@@ -14,6 +14,7 @@
 #include "idx.h"
 #include "lua_tensor.h"
 #include "rng.h"
+#include "interrupt.h"
 #include "threads.h"
 
 int luaopen_nnlab_data(lua_State *L);
@@ -130,7 +131,10 @@ static int l_data_cifar_batches(lua_State *L) {
   out->ytr = lt_push_blank(L);
   out->Xte = lt_push_blank(L);
   out->yte = lt_push_blank(L);
-  if (cifar_read(path, out, err)) return luaL_error(L, "%s", err);
+  if (cifar_read(path, out, err)) {
+    interrupt_consume(L); /* an interrupted read says so itself, naming the file */
+    return luaL_error(L, "%s", err);
+  }
   lt_account(L, out->Xtr->storage->nbytes + out->Xte->storage->nbytes);
   lua_createtable(L, out->nclasses, 0);
   for (int i = 0; i < out->nclasses; i++) {
@@ -140,14 +144,14 @@ static int l_data_cifar_batches(lua_State *L) {
   return 5;
 }
 
-/* _data.download(url, dest, md5|nil, label [, connect_timeout]) -> true | nil, why */
+/* _data.download(url, dest, md5|nil, label [, connect_timeout [, max_bytes]])
+ * -> true | nil, why */
 static int l_data_download(lua_State *L) {
   const char *url = luaL_checkstring(L, 1), *dest = luaL_checkstring(L, 2);
   const char *md5 = luaL_optstring(L, 3, NULL), *label = luaL_optstring(L, 4, "download");
-  double timeout = luaL_optnumber(L, 5, 3.0);
+  double timeout = luaL_optnumber(L, 5, 3.0), max_bytes = luaL_optnumber(L, 6, 0);
   char err[1024];
-  if (fetch_url(url, dest, md5, label, timeout, err, sizeof err)) {
-    remove(dest);
+  if (fetch_url(url, dest, md5, max_bytes, label, timeout, err, sizeof err)) {
     lua_pushnil(L);
     lua_pushstring(L, err);
     return 2;
@@ -242,8 +246,8 @@ static uint64_t splitmix(uint64_t *s) {
  * from the global generator, or from `seed` alone when given. */
 static int l_data_permutation(lua_State *L) {
   lua_Integer n = luaL_checkinteger(L, 1);
-  if (n < 0 || n > INT32_MAX) return luaL_error(L, "permutation: expected 0..%d rows, got %d",
-                                                INT32_MAX, (int)n);
+  if (n < 0 || n > INT32_MAX) return luaL_error(L, "permutation: expected 0..%d rows, got %I",
+                                                INT32_MAX, n);
   int64_t sh = n;
   Tensor *t = lt_push_new(L, DT_INT32, 1, &sh, "permutation");
   int32_t *p = tensor_i32(t);

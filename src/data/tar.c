@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "interrupt.h"
+
 int tar_entry_read(TarEntry *e, void *buf, size_t n, char *err) {
   char what[700];
   if ((int64_t)n > e->left) {
@@ -24,6 +26,10 @@ static int skip(gzFile gz, int64_t n, const char *path, char *err) {
     size_t k = n > (int64_t)sizeof buf ? sizeof buf : (size_t)n;
     char what[600];
     snprintf(what, sizeof what, "tar archive %s", path);
+    if (interrupt_pending()) {
+      snprintf(err, DATA_ERRLEN, "tar: %s: interrupted", path);
+      return -1;
+    }
     if (data_read_full(gz, buf, k, "tar", what, err)) return -1;
     n -= (int64_t)k;
   }

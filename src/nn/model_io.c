@@ -17,6 +17,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "atomic_file.h"
+
 static const char MAGIC[8] = {'N', 'N', 'L', 'A', 'B', 'M', 'D', 'L'};
 
 typedef struct Buf { unsigned char *p; size_t len, cap; int oom; } Buf;
@@ -38,50 +40,10 @@ static void put_u32(Buf *b, uint32_t v) { put(b, &v, 4); }
 static void put_i64(Buf *b, int64_t v) { put(b, &v, 8); }
 static void put_f32(Buf *b, float v) { put(b, &v, 4); }
 
+/* Through the shared temporary-file-and-rename writer (util/atomic_file.h). */
 static int write_all(const char *path, const unsigned char *data, size_t len, char *err) {
-  struct stat st;
-  if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-    snprintf(err, NN_ERRLEN, "save: expected a file path, got %s (a folder)", path);
-    return -1;
-  }
-  size_t plen = strlen(path);
-  char *tmp = malloc(plen + 16);
-  if (!tmp) { snprintf(err, NN_ERRLEN, "save: out of memory"); return -1; }
-  snprintf(tmp, plen + 16, "%s.tmpXXXXXX", path);
-  int fd = mkstemp(tmp);
-  if (fd < 0) {
-    snprintf(err, NN_ERRLEN, "save: cannot create a temporary file beside %s (%s)", path,
-             strerror(errno));
-    free(tmp);
-    return -1;
-  }
-  /* mkstemp's file is 0600; the model file follows the umask like any other */
-  mode_t mask = umask(0);
-  umask(mask);
-  (void)fchmod(fd, 0666 & ~mask);
-  size_t done = 0;
-  while (done < len) {
-    ssize_t w = write(fd, data + done, len - done);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) break;
-    done += (size_t)w;
-  }
-  int ok = done == len && fsync(fd) == 0;
-  int e = errno;
-  if (close(fd) != 0 && ok) { ok = 0; e = errno; }
-  int renamed = ok && rename(tmp, path) == 0;
-  if (ok && !renamed) e = errno;
-  if (!renamed) {
-    unlink(tmp);
-    if (ok)
-      snprintf(err, NN_ERRLEN, "save: cannot replace %s (%s); the previous file is unchanged",
-               path, strerror(e));
-    else
-      snprintf(err, NN_ERRLEN, "save: writing %s failed after %zu of %zu bytes (%s); the "
-               "previous file is unchanged", path, done, len, strerror(e));
-  }
-  free(tmp);
-  return renamed ? 0 : -1;
+  memcpy(err, "save: ", 6);
+  return atomic_save(path, data, len, 1, err + 6, NN_ERRLEN - 6);
 }
 
 int model_save(const Model *m, const char *path, char *err) {
@@ -176,12 +138,14 @@ corrupt:
 }
 
 int model_load(const char *path, ModelDesc *d, unsigned char **out, char *err) {
-  FILE *f = fopen(path, "rb");
   unsigned char *data = NULL;
   long len;
   *out = NULL;
+  int fd = open_regular(path, "a model file", err + 9, NN_ERRLEN - 9);
+  FILE *f = fd < 0 ? NULL : fdopen(fd, "rb");
   if (!f) {
-    snprintf(err, NN_ERRLEN, "nn.load: cannot open %s (%s)", path, strerror(errno));
+    if (fd >= 0) close(fd), snprintf(err + 9, NN_ERRLEN - 9, "out of memory");
+    memcpy(err, "nn.load: ", 9);
     return -1;
   }
   /* A folder opens fine on Linux but its "size" is meaningless: reject it

@@ -4,6 +4,8 @@
  * becomes an error message, not a killed nnlab. */
 #include "gnuplot.h"
 
+#include "atomic_file.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -263,24 +265,7 @@ int gnuplot_session_send(GnuplotSession *g, const char *script, size_t len, char
 }
 
 int plotfile_write(const char *path, const void *data, size_t len, char *err) {
-  char tmp[4096];
-  if (snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid()) >= (int)sizeof tmp) {
-    snprintf(err, GNUPLOT_ERRLEN, "path too long: %.200s...", path);
-    return -1;
-  }
-  FILE *f = fopen(tmp, "wb");
-  if (!f) {
-    snprintf(err, GNUPLOT_ERRLEN, "cannot write %.900s: %s", path, strerror(errno));
-    return -1;
-  }
-  int bad = len && fwrite(data, 1, len, f) != len;
-  bad |= fclose(f) != 0;
-  if (bad || rename(tmp, path) != 0) {
-    snprintf(err, GNUPLOT_ERRLEN, "cannot write %.900s: %s", path, strerror(errno ? errno : EIO));
-    unlink(tmp);
-    return -1;
-  }
-  return 0;
+  return atomic_save(path, data, len, 0, err, GNUPLOT_ERRLEN);
 }
 
 int plotfile_mkdirs(const char *dir, char *err) {

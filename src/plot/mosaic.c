@@ -34,8 +34,9 @@ static void blur_pass(float *dst, const float *src, int h, int w, int c, const f
 
 void mosaic_blur(float *tile, int h, int w, int c, float sigma, float *tmp) {
   if (!(sigma > 0)) return;
-  int r = (int)ceilf(2.5f * sigma);
-  if (r > 15) r = 15;
+  if (!(sigma <= 1e6f)) sigma = 1e6f; /* the radius is capped below; keep the Gaussian finite */
+  float rf = ceilf(2.5f * sigma);
+  int r = rf > 15 ? 15 : (int)rf;
   float g[31];
   for (int k = -r; k <= r; k++) g[k + r] = expf(-(float)(k * k) / (2 * sigma * sigma));
   blur_pass(tmp, tile, h, w, c, g, r, 1);

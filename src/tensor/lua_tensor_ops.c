@@ -134,7 +134,9 @@ static double opt_bound(lua_State *L, int idx, const char *which) {
   if (lua_type(L, idx) != LUA_TNUMBER)
     luaL_error(L, "clamp: expected a number or nil as the %s bound, got %s", which,
                luaL_typename(L, idx));
-  return lua_tonumber(L, idx);
+  double v = lua_tonumber(L, idx);
+  if (v != v) luaL_error(L, "clamp: expected a number or nil as the %s bound, got nan", which);
+  return v;
 }
 
 static int clamp(lua_State *L, int inplace) {

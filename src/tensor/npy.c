@@ -4,11 +4,14 @@
  * padded with spaces and a newline so the data starts 64-byte aligned. */
 #include "npy.h"
 
+#include "atomic_file.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static const char *descr_of(DType dt) {
   return dt == DT_FLOAT32 ? "<f4" : dt == DT_UINT8 ? "|u1" : "<i4";
@@ -32,21 +35,26 @@ int npy_write(const char *path, const Tensor *t, char *err) {
     if (tensor_copy_new(&c, t, t->dtype, err)) return -1;
     src = &c;
   }
-  FILE *f = fopen(path, "wb");
-  if (!f) {
-    snprintf(err, TENSOR_ERRLEN, "save: cannot open %s for writing: %s", path, strerror(errno));
+  AtomicFile f;
+  if (atomic_open(&f, path, err + 6, TENSOR_ERRLEN - 6)) {
+    memcpy(err, "save: ", 6);
     tensor_free(&c);
     return -1;
   }
   unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(n & 0xff),
                            (unsigned char)(n >> 8)};
   size_t nbytes = (size_t)tensor_numel(t) * dtype_size(t->dtype);
-  int ok = fwrite(pre, 1, 10, f) == 10 && fwrite(hdr, 1, (size_t)n, f) == (size_t)n &&
-           (nbytes == 0 || fwrite(tensor_data(src), 1, nbytes, f) == nbytes);
-  if (fclose(f) != 0) ok = 0;
+  int ok = atomic_write(&f, pre, 10) == 0 && atomic_write(&f, hdr, (size_t)n) == 0 &&
+           (nbytes == 0 || atomic_write(&f, tensor_data(src), nbytes) == 0);
   tensor_free(&c);
   if (!ok) {
-    snprintf(err, TENSOR_ERRLEN, "save: writing %s failed: %s", path, strerror(errno));
+    snprintf(err, TENSOR_ERRLEN, "save: writing %s failed: %s (the previous file is unchanged)",
+             path, strerror(errno));
+    atomic_abort(&f);
+    return -1;
+  }
+  if (atomic_commit(&f, 0, err + 6, TENSOR_ERRLEN - 6)) {
+    memcpy(err, "save: ", 6);
     return -1;
   }
   return 0;
@@ -76,9 +84,11 @@ int npy_read(const char *path, Tensor *t, char *err) {
   int64_t shape[TENSOR_MAXDIM];
   int ndim = 0, rc = -1;
   DType dt;
-  FILE *f = fopen(path, "rb");
+  int fd = open_regular(path, "a .npy file", err + 6, TENSOR_ERRLEN - 6);
+  FILE *f = fd < 0 ? NULL : fdopen(fd, "rb");
   if (!f) {
-    snprintf(err, TENSOR_ERRLEN, "load: cannot open %s: %s", path, strerror(errno));
+    if (fd >= 0) close(fd), snprintf(err + 6, TENSOR_ERRLEN - 6, "out of memory");
+    memcpy(err, "load: ", 6);
     return -1;
   }
   struct stat st = {0};

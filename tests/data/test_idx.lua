@@ -104,7 +104,7 @@ bad("bad_gztrunc.idx.gz", {})
 bad("bad_gznotrailer.idx.gz", {})
 bad("bad_gzcorrupt.idx.gz", "corrupt")
 bad("does_not_exist.idx", "cannot open")
-bad("", "is a folder, expected a file")
+bad("", "expected a file, got")
 
 T.test("idx truncated gzip says truncated or corrupt", function()
   for _, n in ipairs { "bad_gztrunc.idx.gz", "bad_gznotrailer.idx.gz" } do
