@@ -1,14 +1,13 @@
--- nn.lua — the Lua side of nn: layer constructors and nn.Sequential from the
--- C core (_nn), plus what reads better in Lua: option checking for compile
--- and fit, the Keras-like summary (also tostring(model)), and the loss
--- objects nn.CrossEntropyLoss() and nn.MSELoss() for hand-written loops.
+-- nn.lua — the Lua side of nn: the layer constructors (one per kind of the
+-- C core's table, _nn.kinds) and nn.Sequential, plus what reads better in
+-- Lua: option checking for compile and fit, the Keras-like summary (also
+-- tostring(model)), and the loss objects nn.CrossEntropyLoss() and
+-- nn.MSELoss() for hand-written loops.
 local C = require "_nn"
 local M = {}
 
-for _, k in ipairs { "Dense", "Flatten", "Rescaling", "ReLU", "Sigmoid", "Tanh", "Softmax",
-  "Dropout", "Sequential", "load" } do
-  M[k] = C[k]
-end
+for _, k in ipairs(C.kinds) do M[k] = C[k] end
+M.Sequential, M.load = C.Sequential, C.load
 
 local methods = C.model_mt.methods
 
@@ -41,7 +40,7 @@ function methods.compile(self, opts)
       error(string.format("compile: unknown optimizer '%s' (expected sgd or adam)", opt), 2)
     end
     opt = optim[opt] {}
-  elseif getmetatable(opt) ~= C.optimizer_mt then
+  elseif getmetatable(opt) ~= require("_optim").optimizer_mt then
     error("compile: optimizer must be optim.sgd{...}, optim.adam{...} or a name, got " .. type(opt), 2)
   end
   local loss = opts.loss or "cross_entropy"

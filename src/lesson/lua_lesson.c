@@ -14,7 +14,7 @@
 
 #include "base64.h"
 
-int luaopen_nnlab_lesson(lua_State *L);
+#include "lua_lesson.h"
 
 /* A malloc'd string owned by a userdata box, so that a Lua error (out of
  * memory while copying it) cannot leak it: __gc frees whatever is left. */

@@ -15,7 +15,7 @@
 #define SESSION_MT "nnlab.GnuplotSession"
 #define CBUF_MT "nnlab.PlotBuffer"
 
-int luaopen_nnlab_plot(lua_State *L);
+#include "lua_plot.h"
 
 /* ---- boxed malloc'd buffers ---------------------------------------------- */
 

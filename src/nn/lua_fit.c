@@ -1,0 +1,176 @@
+/* lua_fit.c — model:_fit, the policy of fit in one place: the options
+ * (lua/nn.lua checked their types), the validation rows (the last ones of
+ * X, taken before shuffling, as Keras does, or validation_data), the
+ * history, the epoch report, Ctrl-C and the on_epoch callback. Each epoch's
+ * minibatch loop is trainer.c's; this file calls it once per epoch and
+ * calls back into Lua at most once per epoch. */
+#include "lua_nn.h"
+#include "lua_optim.h"
+#include "lua_interrupt.h"
+#include "lua_tensor.h"
+#include "lua_util.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* What one epoch gave: the training figures and, when there is validation
+ * data, the validation ones. */
+typedef struct EpochLogs {
+  double loss, accuracy, seconds, val_loss, val_accuracy;
+  int has_val;
+} EpochLogs;
+
+/* The line printed after each epoch (verbose = 1). */
+static void epoch_report(int epoch, int epochs, const EpochLogs *g) {
+  if (g->has_val)
+    printf("Epoch %d/%d - %.1fs - loss: %.4f - accuracy: %.4f - val_loss: %.4f - val_accuracy: %.4f\n",
+           epoch, epochs, g->seconds, g->loss, g->accuracy, g->val_loss, g->val_accuracy);
+  else
+    printf("Epoch %d/%d - %.1fs - loss: %.4f - accuracy: %.4f\n", epoch, epochs, g->seconds, g->loss,
+           g->accuracy);
+  fflush(stdout);
+}
+
+/* The line printed when Ctrl-C stops epoch `epoch` (verbose = 1). */
+static void stopped_report(int epoch, int epochs) {
+  printf("Epoch %d/%d: stopped by Ctrl-C; the history holds %d complete epochs\n", epoch, epochs,
+         epoch - 1);
+}
+
+/* The progress bar's label during an epoch. */
+static void progress_label(char *buf, size_t len, int epoch, int epochs) {
+  snprintf(buf, len, "Epoch %d/%d", epoch, epochs);
+}
+
+static void set_num(lua_State *L, const char *k, double v) {
+  lua_pushnumber(L, v);
+  lua_setfield(L, -2, k);
+}
+
+static void append(lua_State *L, int hist, const char *k, double v) {
+  lua_getfield(L, hist, k);
+  lua_pushnumber(L, v);
+  lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -2) + 1);
+  lua_pop(L, 1);
+}
+
+/* history.loss[e] = ..., and so on. */
+static void record(lua_State *L, int hist, const EpochLogs *g) {
+  append(L, hist, "loss", g->loss);
+  append(L, hist, "accuracy", g->accuracy);
+  append(L, hist, "seconds", g->seconds);
+  if (g->has_val) {
+    append(L, hist, "val_loss", g->val_loss);
+    append(L, hist, "val_accuracy", g->val_accuracy);
+  }
+}
+
+/* on_epoch(epoch, logs) at index fn: 1 when it returned false (stop). */
+static int call_on_epoch(lua_State *L, int fn, int epoch, const EpochLogs *g) {
+  lua_pushvalue(L, fn);
+  lua_pushinteger(L, epoch);
+  lua_newtable(L);
+  set_num(L, "loss", g->loss);
+  set_num(L, "accuracy", g->accuracy);
+  set_num(L, "seconds", g->seconds);
+  if (g->has_val) { set_num(L, "val_loss", g->val_loss); set_num(L, "val_accuracy", g->val_accuracy); }
+  lua_call(L, 2, 1);
+  int stop = lua_isboolean(L, -1) && !lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  return stop;
+}
+
+static lua_Integer int_field(lua_State *L, int t, const char *k, lua_Integer dflt) {
+  lua_getfield(L, t, k);
+  lua_Integer v = lua_isnil(L, -1) ? dflt : luaL_checkinteger(L, -1);
+  lua_pop(L, 1);
+  return v;
+}
+
+/* model:_fit(X, y, opts) with opts checked by nn.lua: epochs, batch_size,
+ * validation_split, val_X, val_y, shuffle, verbose, on_epoch. */
+int nn_model_fit(lua_State *L) {
+  Model *m = nn_check_model(L, 1);
+  LossKind loss = nn_model_loss(L, 1);
+  char err[NN_ERRLEN], label[48];
+  luaL_checktype(L, 4, LUA_TTABLE);
+  lua_getfield(L, 1, "optimizer");
+  if (lua_isnil(L, -1))
+    return lu_error(L, "fit", "compile the model first: model:compile{optimizer=optim.sgd{lr=0.01}, loss=\"cross_entropy\"}");
+  lua_pop(L, 1);
+  Tensor *X = nn_model_input(L, 1, 2, "fit");
+  int64_t N = X->shape[0], K = m->feat[m->n];
+  Tensor *y = nn_model_labels(L, 3, N, K, "fit");
+  int64_t epochs64 = int_field(L, 4, "epochs", 1);
+  int verbose = (int)int_field(L, 4, "verbose", 1);
+  int64_t batch = int_field(L, 4, "batch_size", 32);
+  lua_getfield(L, 4, "validation_split");
+  double split = lua_isnil(L, -1) ? 0.0 : luaL_checknumber(L, -1);
+  lua_getfield(L, 4, "shuffle");
+  int shuffle = lua_isnil(L, -1) ? 1 : lua_toboolean(L, -1);
+  lua_pop(L, 2);
+  /* Checked as 64-bit before narrowing: 2^32 epochs must not become 0. */
+  if (epochs64 < 0) return lu_error(L, "fit", "epochs must be >= 0, got %I", (lua_Integer)epochs64);
+  if (epochs64 > INT32_MAX)
+    return lu_error(L, "fit", "epochs must be at most %d, got %I", INT32_MAX, (lua_Integer)epochs64);
+  int epochs = (int)epochs64;
+  if (batch < 1) return lu_error(L, "fit", "batch_size must be >= 1, got %I", (lua_Integer)batch);
+  if (!(split >= 0 && split < 1)) return lu_error(L, "fit", "validation_split must be in [0, 1), got %f", split);
+  /* Keras: the validation rows are the last ones, taken before shuffling. */
+  int64_t n_train = (int64_t)floor((double)N * (1.0 - split)), n_val = N - n_train;
+  if (n_train < 1)
+    return lu_error(L, "fit", "no training samples left (%d samples, validation_split %f)", (int)N, split);
+  Tensor *VX = X, *VY = y;
+  int64_t v_first = n_train;
+  lua_getfield(L, 4, "val_X");
+  lua_getfield(L, 4, "val_y");
+  if (!lua_isnil(L, -2)) {
+    int vx = lua_gettop(L) - 1;
+    VX = nn_model_input(L, 1, vx, "fit: validation_data");
+    VY = nn_model_labels(L, vx + 1, VX->shape[0], K, "fit: validation_data");
+    v_first = 0;
+    n_val = VX->shape[0];
+  }
+  lua_getfield(L, 4, "on_epoch");
+  int on_epoch = lua_isnil(L, -1) ? 0 : lua_gettop(L);
+  if (batch > n_train) batch = n_train;
+  /* Boxed: the permutation of training rows and the batch labels. */
+  int32_t *perm = lu_push_buffer(L, (size_t)(n_train + batch) * sizeof(int32_t), "fit");
+  for (int64_t i = 0; i < n_train; i++) perm[i] = (int32_t)i;
+  int64_t eval_batch = batch < 256 ? 256 : batch;
+  if (model_reserve(m, eval_batch, err)) lu_raise(L, "fit", err);
+  ParamSet *ps = lu_push_buffer(L, sizeof(ParamSet), "fit");
+  lua_newtable(L);
+  int hist = lua_gettop(L);
+  const char *keys[] = {"loss", "accuracy", "val_loss", "val_accuracy", "seconds"};
+  for (int k = 0; k < 5; k++) { lua_newtable(L); lua_setfield(L, hist, keys[k]); }
+  for (int e = 1; e <= epochs; e++) {
+    EpochLogs g = {0, 0, 0, NAN, NAN, n_val > 0};
+    lua_getfield(L, 1, "optimizer"); /* the current one (on_epoch may recompile) */
+    int optidx = lua_gettop(L);
+    nn_collect_params(L, 1, optidx, ps);
+    progress_label(label, sizeof label, e, epochs);
+    FitState s = {m, nn_check_optim(L, optidx), ps, loss, X, tensor_i32(y), perm, n_train,
+                  perm + n_train, batch, shuffle, verbose > 0 ? label : NULL, e};
+    int rc = trainer_epoch(&s, &g.loss, &g.accuracy, &g.seconds, err);
+    lua_pop(L, 1);
+    if (rc < 0) lu_raise(L, "fit", err);
+    if (rc == 1) {
+      interrupt_consume(L);
+      if (verbose > 0) stopped_report(e, epochs);
+      break;
+    }
+    if (g.has_val && trainer_evaluate(m, loss, VX, tensor_i32(VY), v_first, n_val, eval_batch,
+                                      &g.val_loss, &g.val_accuracy, err))
+      lu_raise(L, "fit", err);
+    record(L, hist, &g);
+    if (verbose > 0) epoch_report(e, epochs, &g);
+    if (on_epoch) {
+      if (call_on_epoch(L, on_epoch, e, &g)) break;
+      if (model_reserve(m, eval_batch, err)) lu_raise(L, "fit", err);
+    }
+  }
+  lua_pushvalue(L, hist);
+  return 1;
+}
