@@ -208,6 +208,54 @@ static int l_nn_loss(lua_State *L) {
   return 1;
 }
 
+/* _nn.kind_info(name) -> {name=, usage=, options={{name=, type=, position=,
+ * required=, default=, lo=, hi=, names=}...}, tensors={{name=, grad=}...}}:
+ * what a kind declares, for tests that cover every kind and for help. */
+static int l_nn_kind_info(lua_State *L) {
+  static const char *const TYPES[] = {"int", "int2", "float", "double", "bool", "name"};
+  const LayerKind *k = layer_kind_by_name(luaL_checkstring(L, 1));
+  if (!k) return lu_error(L, "kind_info", "no layer kind named '%s'", lua_tostring(L, 1));
+  lua_createtable(L, 0, 4);
+  lua_pushstring(L, k->name);
+  lua_setfield(L, -2, "name");
+  lua_pushstring(L, k->usage);
+  lua_setfield(L, -2, "usage");
+  lua_createtable(L, k->noptions, 0);
+  for (int i = 0; i < k->noptions; i++) {
+    const OptionSpec *o = &k->options[i];
+    lua_createtable(L, 0, 8);
+    lua_pushstring(L, o->name);
+    lua_setfield(L, -2, "name");
+    lua_pushstring(L, TYPES[o->type]);
+    lua_setfield(L, -2, "type");
+    lua_pushinteger(L, o->position);
+    lua_setfield(L, -2, "position");
+    lua_pushboolean(L, o->required);
+    lua_setfield(L, -2, "required");
+    lua_pushnumber(L, o->dflt);
+    lua_setfield(L, -2, "default");
+    if (o->lo_end) { lua_pushnumber(L, o->lo); lua_setfield(L, -2, "lo"); }
+    if (o->hi_end) { lua_pushnumber(L, o->hi); lua_setfield(L, -2, "hi"); }
+    if (o->names) {
+      lua_newtable(L);
+      for (int j = 0; o->names[j]; j++) { lua_pushstring(L, o->names[j]); lua_rawseti(L, -2, j + 1); }
+      lua_setfield(L, -2, "names");
+    }
+    lua_rawseti(L, -2, i + 1);
+  }
+  lua_setfield(L, -2, "options");
+  lua_createtable(L, k->ntensors, 0);
+  for (int i = 0; i < k->ntensors; i++) {
+    lua_createtable(L, 0, 2);
+    lua_pushstring(L, k->tensors[i].name);
+    lua_setfield(L, -2, "name");
+    if (k->tensors[i].grad) { lua_pushstring(L, k->tensors[i].grad); lua_setfield(L, -2, "grad"); }
+    lua_rawseti(L, -2, i + 1);
+  }
+  lua_setfield(L, -2, "tensors");
+  return 1;
+}
+
 static void new_layer_mt(lua_State *L, const LayerKind *k) {
   push_mt_name(L, k);
   luaL_newmetatable(L, lua_tostring(L, -1));
@@ -222,10 +270,10 @@ static void new_layer_mt(lua_State *L, const LayerKind *k) {
   lua_pop(L, 2);
 }
 
-/* _nn: a constructor per kind (and _nn.kinds, their names in table order),
- * loss, Sequential, load, model_mt. */
+/* _nn: a constructor per kind (and _nn.kinds, their names in table order;
+ * _nn.kind_info), loss, Sequential, load, model_mt. */
 int luaopen_nnlab_nn(lua_State *L) {
-  static const luaL_Reg fns[] = {{"loss", l_nn_loss}, {NULL, NULL}};
+  static const luaL_Reg fns[] = {{"loss", l_nn_loss}, {"kind_info", l_nn_kind_info}, {NULL, NULL}};
   luaL_newlib(L, fns);
   lua_newtable(L);
   for (int i = 0; layer_kinds[i]; i++) {
