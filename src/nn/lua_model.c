@@ -272,9 +272,20 @@ static int l_nn_load(lua_State *L) {
     lua_pop(L, 1);
   }
   if (d->in.nd == 0) {
-    for (int i = 0; i < d->n; i++)
-      if (d->layers[i].ntensors)
-        return lu_error(L, "nn.load", "%s: corrupt model file (layer %d has tensors, the model no input shape)", path, i + 1);
+    /* not built, but a layer may have come from a built model: its tensors
+     * keep the shapes saved, and the model checks them when it is planned */
+    lua_getiuservalue(L, midx, MV_LAYERS);
+    for (int i = 0; i < d->n; i++) {
+      const LayerDesc *ld = &d->layers[i];
+      const void *data[LAYER_MAXTENSORS];
+      if (!ld->ntensors) continue;
+      for (int k = 0; k < ld->ntensors; k++) { tshape[k] = ld->t[k].shape; data[k] = ld->t[k].data; }
+      lua_rawgeti(L, -1, i + 1);
+      nn_layer_build(L, -1, NULL, tshape, data);
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    lu_box_free(box);
     return 1;
   }
   if (model_plan(&u->m, &d->in, err)) return lu_error(L, "nn.load", "%s: %s", path, err);

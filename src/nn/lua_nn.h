@@ -19,8 +19,9 @@ Layer *nn_check_layer(lua_State *L, int idx, const char *who);
 /* Pushes a new layer of kind k with its options' defaults. */
 Layer *nn_push_layer(lua_State *L, const LayerKind *k);
 /* Gives the layer at idx its declared tensors (and their gradients) in the
- * shapes tshape[] the model planned; their values come from data[k] when
- * data is not NULL (a loaded model, memcpy'd), else from the kind's init. */
+ * shapes tshape[] the model planned for input shape `in`; their values come
+ * from data[k] when data is not NULL (a loaded model, memcpy'd; in may then
+ * be NULL), else from the kind's init. */
 void nn_layer_build(lua_State *L, int idx, const Shape *in, const Shape *tshape,
                     const void *const *data);
 /* The label vector at idx as contiguous int32 1..K (a converted copy replaces
