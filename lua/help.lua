@@ -535,7 +535,8 @@ The mean squared error between the output and the target.
 > nn.MSELoss():forward(out, target)
 
 @ nn.load(path) -> Model
-Reads a model written by model:save (checking its version and checksum).
+Reads a model written by model:save (checking its version and checksum);
+files written by earlier versions of nnlab load too.
 > model = nn.load("mnist.nnl")
 
 @ Model
@@ -587,7 +588,8 @@ every layer and returns the gradient for x.
 
 @ Model:save(path)
 Writes the model to a versioned file with a checksum, atomically (the old
-file stays if writing fails).
+file stays if writing fails): each layer as its kind, its options and its
+named tensors with their shapes.
 > model:save("mnist.nnl")
 
 @ Model:train([on]) -> Model
