@@ -36,13 +36,14 @@ typedef struct TensorDecl {
 typedef struct LayerKind LayerKind;
 
 /* A layer: its kind, its options (the kind's own struct, read through
- * LAYER_CONF(l, T)) and its tensors. The tensors live in the layer
+ * LAYER_CONF(l, T): int64_t, double, float and int fields; 8-byte aligned,
+ * all that the Lua userdata holding a Layer guarantees) and its tensors. The tensors live in the layer
  * userdata's user values (lua_nn.c), NULL until the input size is known. */
 typedef struct Layer {
   const LayerKind *kind;
   Tensor *t[LAYER_MAXTENSORS];      /* declared tensors, in the kind's order */
   Tensor *grad[LAYER_MAXTENSORS];   /* their gradients (NULL for state) */
-  _Alignas(max_align_t) unsigned char conf[LAYER_CONF_BYTES];
+  _Alignas(double) unsigned char conf[LAYER_CONF_BYTES];
 } Layer;
 
 #define LAYER_CONF(l, T) ((T *)(void *)(l)->conf)

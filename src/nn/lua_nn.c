@@ -70,7 +70,7 @@ void nn_layer_build(lua_State *L, int idx, const Shape *in, const Shape *tshape,
 /* The constructor of every kind; upvalue 1 is the kind. */
 static int l_nn_layer(lua_State *L) {
   const LayerKind *k = lua_touserdata(L, lua_upvalueindex(1));
-  _Alignas(max_align_t) unsigned char conf[LAYER_CONF_BYTES];
+  _Alignas(double) unsigned char conf[LAYER_CONF_BYTES];
   char who[48];
   snprintf(who, sizeof who, "nn.%s", k->name);
   lu_read_options(L, 1, who, k->usage, k->options, k->noptions, conf);

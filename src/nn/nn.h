@@ -155,7 +155,7 @@ typedef struct TensorDesc {
 } TensorDesc;
 typedef struct LayerDesc {
   const LayerKind *kind;
-  _Alignas(max_align_t) unsigned char conf[LAYER_CONF_BYTES];  /* options read */
+  _Alignas(double) unsigned char conf[LAYER_CONF_BYTES];  /* options read */
   int ntensors;                       /* 0 (not built) or kind->ntensors, in its order */
   TensorDesc t[LAYER_MAXTENSORS];
 } LayerDesc;
