@@ -1,7 +1,7 @@
-/* lua_fit.c — model:_fit, the policy of fit in one place: the options
- * (lua/nn.lua checked their types), the validation rows (the last ones of
- * X, taken before shuffling, as Keras does, or validation_data), the
- * history, the epoch report, Ctrl-C and the on_epoch callback. Each epoch's
+/* lua_fit.c — model:_fit, the policy of fit in one place: its options, the
+ * validation rows (the last ones of X, taken before shuffling, as Keras
+ * does, or validation_data), the history, the epoch report, Ctrl-C and the
+ * on_epoch callback. Each epoch's
  * minibatch loop is trainer.c's; this file calls it once per epoch and
  * calls back into Lua at most once per epoch. */
 #include "lua_nn.h"
@@ -81,40 +81,96 @@ static int call_on_epoch(lua_State *L, int fn, int epoch, const EpochLogs *g) {
   return stop;
 }
 
-static lua_Integer int_field(lua_State *L, int t, const char *k, lua_Integer dflt) {
-  lua_getfield(L, t, k);
-  lua_Integer v = lua_isnil(L, -1) ? dflt : luaL_checkinteger(L, -1);
+/* fit's options, read from the table at index 4. */
+typedef struct FitOptions {
+  lua_Integer epochs, batch, verbose;
+  double split;
+  int shuffle;
+  int on_epoch, val_X, val_y;  /* stack indices, 0 when absent */
+} FitOptions;
+
+static const char *const FIT_KEYS[] = {"batch_size", "epochs", "on_epoch", "shuffle",
+                                       "validation_data", "validation_split", "verbose", NULL};
+
+/* opts[k] as an integer: 3.0 is accepted as 3; 2.5, "3" and 2^70 are not. */
+static lua_Integer int_option(lua_State *L, int t, const char *k, lua_Integer dflt) {
+  int ok = 0;
+  lua_Integer v = dflt;
+  if (lua_getfield(L, t, k) == LUA_TNIL) ok = 1;
+  else if (lua_type(L, -1) == LUA_TNUMBER) v = lua_tointegerx(L, -1, &ok);
+  if (!ok)
+    lu_error(L, "fit", "%s must be an integer, got %s", k,
+             lua_type(L, -1) == LUA_TNUMBER ? luaL_tolstring(L, -1, NULL) : luaL_typename(L, -1));
   lua_pop(L, 1);
   return v;
 }
 
-/* model:_fit(X, y, opts) with opts checked by nn.lua: epochs, batch_size,
- * validation_split, val_X, val_y, shuffle, verbose, on_epoch. */
+static void read_options(lua_State *L, FitOptions *o) {
+  char names[160] = "";
+  if (lua_isnoneornil(L, 4)) { lua_settop(L, 3); lua_newtable(L); }
+  if (!lua_istable(L, 4)) lu_error(L, "fit", "expected an options table, got %s", luaL_typename(L, 4));
+  for (int i = 0; FIT_KEYS[i]; i++)
+    snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "", FIT_KEYS[i]);
+  lua_pushnil(L);
+  while (lua_next(L, 4)) {
+    int known = 0;
+    lua_pop(L, 1);
+    for (int i = 0; FIT_KEYS[i] && lua_type(L, -1) == LUA_TSTRING; i++)
+      known |= strcmp(lua_tostring(L, -1), FIT_KEYS[i]) == 0;
+    if (!known) lu_error(L, "fit", "unknown option '%s' (expected %s)", luaL_tolstring(L, -1, NULL), names);
+  }
+  o->epochs = int_option(L, 4, "epochs", 1);
+  o->batch = int_option(L, 4, "batch_size", 32);
+  if (lua_getfield(L, 4, "verbose") == LUA_TBOOLEAN) o->verbose = lua_toboolean(L, -1);
+  else o->verbose = int_option(L, 4, "verbose", 1);
+  lua_pop(L, 1);
+  int t = lua_getfield(L, 4, "validation_split");
+  if (t != LUA_TNIL && t != LUA_TNUMBER)
+    lu_error(L, "fit", "validation_split must be a number, got %s", luaL_typename(L, -1));
+  o->split = lua_tonumber(L, -1);
+  lua_pop(L, 1);
+  lua_getfield(L, 4, "shuffle");
+  o->shuffle = lua_isnil(L, -1) ? 1 : lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  t = lua_getfield(L, 4, "on_epoch");
+  if (t != LUA_TNIL && t != LUA_TFUNCTION)
+    lu_error(L, "fit", "on_epoch must be a function, got %s", luaL_typename(L, -1));
+  o->on_epoch = t == LUA_TNIL ? 0 : lua_gettop(L);
+  o->val_X = o->val_y = 0;
+  t = lua_getfield(L, 4, "validation_data");
+  if (t == LUA_TNIL) return;
+  if (t != LUA_TTABLE) lu_error(L, "fit", "validation_data must be {X, y}, got %s", luaL_typename(L, -1));
+  int vd = lua_gettop(L);
+  for (int k = 0; k < 2; k++) {
+    if (lua_getfield(L, vd, k ? "y" : "X") == LUA_TNIL) { lua_pop(L, 1); lua_rawgeti(L, vd, k + 1); }
+    if (lua_isnil(L, -1)) lu_error(L, "fit", "validation_data must be {X, y}");
+  }
+  o->val_X = vd + 1;
+  o->val_y = vd + 2;
+  o->split = 0; /* validation_data replaces validation_split */
+}
+
+/* model:_fit(X, y [, opts]): opts as SPEC 3.3 says (epochs, batch_size,
+ * validation_split, validation_data={X, y}, shuffle, verbose, on_epoch). */
 int nn_model_fit(lua_State *L) {
   Model *m = nn_check_model(L, 1);
   LossKind loss = nn_model_loss(L, 1);
+  FitOptions o;
   char err[NN_ERRLEN], label[48];
-  luaL_checktype(L, 4, LUA_TTABLE);
+  read_options(L, &o);
   lua_getfield(L, 1, "optimizer");
   if (lua_isnil(L, -1))
     return lu_error(L, "fit", "compile the model first: model:compile{optimizer=optim.sgd{lr=0.01}, loss=\"cross_entropy\"}");
   lua_pop(L, 1);
   Tensor *X = nn_model_input(L, 1, 2, "fit");
-  int64_t N = X->shape[0], K = m->feat[m->n];
+  int64_t N = X->shape[0], K = m->feat[m->n], batch = o.batch;
   Tensor *y = nn_model_labels(L, 3, N, K, "fit");
-  int64_t epochs64 = int_field(L, 4, "epochs", 1);
-  int verbose = (int)int_field(L, 4, "verbose", 1);
-  int64_t batch = int_field(L, 4, "batch_size", 32);
-  lua_getfield(L, 4, "validation_split");
-  double split = lua_isnil(L, -1) ? 0.0 : luaL_checknumber(L, -1);
-  lua_getfield(L, 4, "shuffle");
-  int shuffle = lua_isnil(L, -1) ? 1 : lua_toboolean(L, -1);
-  lua_pop(L, 2);
+  double split = o.split;
+  int verbose = (int)o.verbose, shuffle = o.shuffle, on_epoch = o.on_epoch;
   /* Checked as 64-bit before narrowing: 2^32 epochs must not become 0. */
-  if (epochs64 < 0) return lu_error(L, "fit", "epochs must be >= 0, got %I", (lua_Integer)epochs64);
-  if (epochs64 > INT32_MAX)
-    return lu_error(L, "fit", "epochs must be at most %d, got %I", INT32_MAX, (lua_Integer)epochs64);
-  int epochs = (int)epochs64;
+  if (o.epochs < 0) return lu_error(L, "fit", "epochs must be >= 0, got %I", o.epochs);
+  if (o.epochs > INT32_MAX) return lu_error(L, "fit", "epochs must be at most %d, got %I", INT32_MAX, o.epochs);
+  int epochs = (int)o.epochs;
   if (batch < 1) return lu_error(L, "fit", "batch_size must be >= 1, got %I", (lua_Integer)batch);
   if (!(split >= 0 && split < 1)) return lu_error(L, "fit", "validation_split must be in [0, 1), got %f", split);
   /* Keras: the validation rows are the last ones, taken before shuffling. */
@@ -123,17 +179,12 @@ int nn_model_fit(lua_State *L) {
     return lu_error(L, "fit", "no training samples left (%d samples, validation_split %f)", (int)N, split);
   Tensor *VX = X, *VY = y;
   int64_t v_first = n_train;
-  lua_getfield(L, 4, "val_X");
-  lua_getfield(L, 4, "val_y");
-  if (!lua_isnil(L, -2)) {
-    int vx = lua_gettop(L) - 1;
-    VX = nn_model_input(L, 1, vx, "fit: validation_data");
-    VY = nn_model_labels(L, vx + 1, VX->shape[0], K, "fit: validation_data");
+  if (o.val_X) {
+    VX = nn_model_input(L, 1, o.val_X, "fit: validation_data");
+    VY = nn_model_labels(L, o.val_y, VX->shape[0], K, "fit: validation_data");
     v_first = 0;
     n_val = VX->shape[0];
   }
-  lua_getfield(L, 4, "on_epoch");
-  int on_epoch = lua_isnil(L, -1) ? 0 : lua_gettop(L);
   if (batch > n_train) batch = n_train;
   /* Boxed: the permutation of training rows and the batch labels. */
   int32_t *perm = lu_push_buffer(L, (size_t)(n_train + batch) * sizeof(int32_t), "fit");
