@@ -2,8 +2,8 @@
  * the first input seen, forward/backward for hand-written loops, compile,
  * evaluate/predict over trainer.c, saving and loading (the C core reads the
  * file; this rebuilds the userdata from what it read), and the summary's
- * facts. fit is lua_fit.c's, optimizer:step lua_optim.c's. Option tables are
- * checked by lua/nn.lua before they get here. Nothing here names a kind. */
+ * facts. fit is lua_fit.c's, optimizer:step lua_optim.c's; compile's options
+ * are checked by lua/nn.lua before they get here. Nothing here names a kind. */
 #include "lua_nn.h"
 #include "lua_optim.h"
 #include "lua_tensor.h"
