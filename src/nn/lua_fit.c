@@ -1,7 +1,9 @@
 /* lua_fit.c — model:_fit, the policy of fit in one place: its options, the
  * validation rows (the last ones of X, taken before shuffling, as Keras
  * does, or validation_data), the history, the epoch report, Ctrl-C and the
- * on_epoch callback. Each epoch's
+ * on_epoch callback. Between epochs no Lua code runs but on_epoch (no
+ * metamethods either), so a Ctrl-C is seen by the next epoch, which stops
+ * after one batch and returns the history. Each epoch's
  * minibatch loop is trainer.c's; this file calls it once per epoch and
  * calls back into Lua at most once per epoch. */
 #include "lua_nn.h"
@@ -158,7 +160,7 @@ int nn_model_fit(lua_State *L) {
   FitOptions o;
   char err[NN_ERRLEN], label[48];
   read_options(L, &o);
-  lua_getfield(L, 1, "optimizer");
+  nn_push_model_optimizer(L, 1);
   if (lua_isnil(L, -1))
     return lu_error(L, "fit", "compile the model first: model:compile{optimizer=optim.sgd{lr=0.01}, loss=\"cross_entropy\"}");
   lua_pop(L, 1);
@@ -198,7 +200,7 @@ int nn_model_fit(lua_State *L) {
   for (int k = 0; k < 5; k++) { lua_newtable(L); lua_setfield(L, hist, keys[k]); }
   for (int e = 1; e <= epochs; e++) {
     EpochLogs g = {0, 0, 0, NAN, NAN, n_val > 0};
-    lua_getfield(L, 1, "optimizer"); /* the current one (on_epoch may recompile) */
+    nn_push_model_optimizer(L, 1); /* the current one (on_epoch may recompile) */
     int optidx = lua_gettop(L);
     nn_collect_params(L, 1, optidx, ps);
     progress_label(label, sizeof label, e, epochs);

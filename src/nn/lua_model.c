@@ -30,6 +30,8 @@ LossKind nn_model_loss(lua_State *L, int idx) { return check_model(L, idx)->loss
 
 void nn_push_model_layers(lua_State *L, int midx) { lua_getiuservalue(L, midx, MV_LAYERS); }
 
+void nn_push_model_optimizer(lua_State *L, int midx) { lua_getiuservalue(L, midx, MV_OPTIM); }
+
 static int l_model_gc(lua_State *L) {
   ModelUD *u = check_model(L, 1);
   model_free_workspace(&u->m);

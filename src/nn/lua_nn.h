@@ -42,6 +42,9 @@ Tensor *nn_model_input(lua_State *L, int midx, int xidx, const char *who);
 Tensor *nn_model_labels(lua_State *L, int yidx, int64_t N, int64_t K, const char *who);
 /* Pushes the model's list of layer userdata (the model's own table). */
 void nn_push_model_layers(lua_State *L, int midx);
+/* Pushes the model's optimizer (nil before compile), calling no Lua code:
+ * a pending Ctrl-C must not fire between fit's epochs. */
+void nn_push_model_optimizer(lua_State *L, int midx);
 /* Adds Sequential, load and model_mt to the module table on top. */
 void nn_open_model(lua_State *L);
 
