@@ -543,7 +543,8 @@ The mean squared error between the output and the target.
 > nn.MSELoss():forward(out, target)
 
 @ nn.load(path) -> Model
-Reads a model written by model:save (checking its version and checksum).
+Reads a model written by model:save (checking its version and checksum);
+files written by earlier versions of nnlab load too.
 > model = nn.load("mnist.nnl")
 
 @ Model
@@ -595,7 +596,8 @@ every layer and returns the gradient for x.
 
 @ Model:save(path)
 Writes the model to a versioned file with a checksum, atomically (the old
-file stays if writing fails). A symlink is written through to its target; a
+file stays if writing fails): each layer as its kind, its options and its
+named tensors with their shapes. A symlink is written through to its target; a
 folder, FIFO or device is refused.
 > model:save("mnist.nnl")
 

@@ -1,15 +1,14 @@
--- nn.lua — the Lua side of nn: layer constructors and nn.Sequential from the
--- C core (_nn), plus what reads better in Lua: option checking for compile
--- and fit, the Keras-like summary (also tostring(model)), and the loss
--- objects nn.CrossEntropyLoss() and nn.MSELoss() for hand-written loops.
+-- nn.lua — the Lua side of nn: the layer constructors (one per kind of the
+-- C core's table, _nn.kinds) and nn.Sequential, plus what reads better in
+-- Lua: option checking for compile, the Keras-like summary (also
+-- tostring(model)), and the loss objects nn.CrossEntropyLoss() and
+-- nn.MSELoss() for hand-written loops.
 local C = require "_nn"
 local i18n = require "i18n"
 local M = {}
 
-for _, k in ipairs { "Dense", "Flatten", "Rescaling", "ReLU", "Sigmoid", "Tanh", "Softmax",
-  "Dropout", "Sequential", "load" } do
-  M[k] = C[k]
-end
+for _, k in ipairs(C.kinds) do M[k] = C[k] end
+M.Sequential, M.load = C.Sequential, C.load
 
 local methods = C.model_mt.methods
 
@@ -105,7 +104,7 @@ function methods.compile(self, opts)
       error(string.format("compile: unknown optimizer '%s' (expected sgd or adam)", opt), 2)
     end
     opt = optim[opt] {}
-  elseif getmetatable(opt) ~= C.optimizer_mt then
+  elseif getmetatable(opt) ~= require("_optim").optimizer_mt then
     error("compile: optimizer must be optim.sgd{...}, optim.adam{...} or a name, got " .. type(opt), 2)
   end
   local loss = opts.loss or "cross_entropy"
@@ -122,49 +121,14 @@ function methods.compile(self, opts)
   return self
 end
 
-local FIT_KEYS = { epochs = true, batch_size = true, validation_split = true,
-  validation_data = true, shuffle = true, verbose = true, on_epoch = true }
-
 -- model:fit(X, y, {epochs, batch_size, validation_split, validation_data={X, y},
 -- shuffle, verbose, on_epoch}) -> history. on_epoch(epoch, logs) returning
--- false stops training after that epoch.
+-- false stops training after that epoch. Everything fit does is
+-- src/nn/lua_fit.c's; this only puts the caller's line on its errors.
 function methods.fit(self, X, y, opts)
-  opts = opts or {}
-  check_keys("fit", opts, FIT_KEYS)
-  check_shuffle(opts.shuffle)
-  local o = {}
-  for k, v in pairs(opts) do o[k] = v end
-  for _, k in ipairs { "epochs", "batch_size" } do
-    local v = o[k]
-    if v ~= nil then
-      -- 3.0 is accepted as 3; 2.5, "3" and 2^70 are not.
-      local i = math.type(v) and math.tointeger(v)
-      if not i then
-        error(string.format("fit: %s must be an integer, got %s", k,
-          type(v) == "number" and tostring(v) or type(v)), 2)
-      end
-      o[k] = i
-    end
-  end
-  if o.validation_split ~= nil and type(o.validation_split) ~= "number" then
-    error("fit: validation_split must be a number, got " .. type(o.validation_split), 2)
-  end
-  if o.verbose == true then o.verbose = 1 elseif o.verbose == false then o.verbose = 0 end
-  if o.on_epoch ~= nil and type(o.on_epoch) ~= "function" then
-    error("fit: on_epoch must be a function, got " .. type(o.on_epoch), 2)
-  end
-  local vd = o.validation_data
-  if vd ~= nil then
-    if type(vd) ~= "table" then
-      error("fit: validation_data must be {X, y}, got " .. type(vd), 2)
-    end
-    o.val_X, o.val_y = vd.X or vd[1], vd.y or vd[2]
-    if o.val_X == nil or o.val_y == nil then error("fit: validation_data must be {X, y}", 2) end
-    o.validation_data = nil
-    o.validation_split = nil
-  end
-  o.words = i18n.fit_words()
-  local ok, r = pcall(self._fit, self, X, y, o)
+  if type(opts) == "table" then check_shuffle(opts.shuffle) end
+  C.fit_words(i18n.fit_words())
+  local ok, r = pcall(self._fit, self, X, y, opts)
   if not ok then error(type(r) == "string" and r:gsub("^lua/nn%.lua:%d+: ", "") or r, 2) end
   return r
 end

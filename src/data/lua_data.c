@@ -15,9 +15,10 @@
 #include "lua_tensor.h"
 #include "rng.h"
 #include "interrupt.h"
+#include "lua_interrupt.h"
 #include "threads.h"
 
-int luaopen_nnlab_data(lua_State *L);
+#include "lua_data.h"
 
 /* data.idx(path) -> tensor (dtypes in idx.h). */
 static int l_data_idx(lua_State *L) {
@@ -233,15 +234,6 @@ static int l_data_gather(lua_State *L) {
   return 1;
 }
 
-/* splitmix64: a private stream for a given seed, so data.subset(ds, n, seed)
- * gives the same rows whatever the global generator has done. */
-static uint64_t splitmix(uint64_t *s) {
-  uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
 /* _data.permutation(n [, seed]) -> int32 tensor: 1..n shuffled (Fisher-Yates),
  * from the global generator, or from `seed` alone when given. */
 static int l_data_permutation(lua_State *L) {
@@ -252,20 +244,8 @@ static int l_data_permutation(lua_State *L) {
   Tensor *t = lt_push_new(L, DT_INT32, 1, &sh, "permutation");
   int32_t *p = tensor_i32(t);
   for (int64_t i = 0; i < n; i++) p[i] = (int32_t)(i + 1);
-  if (lua_isnoneornil(L, 2)) {
-    rng_shuffle_i32(p, n);
-  } else {
-    uint64_t s = (uint64_t)luaL_checkinteger(L, 2);
-    for (int64_t i = n - 1; i > 0; i--) {
-      /* unbiased draw in [0, i] by rejection */
-      uint64_t bound = (uint64_t)i + 1, lim = UINT64_MAX - UINT64_MAX % bound, r;
-      do r = splitmix(&s); while (r >= lim);
-      int64_t j = (int64_t)(r % bound);
-      int32_t tmp = p[i];
-      p[i] = p[j];
-      p[j] = tmp;
-    }
-  }
+  if (lua_isnoneornil(L, 2)) rng_shuffle_i32(p, n);
+  else rng_shuffle_i32_seeded(p, n, (uint64_t)luaL_checkinteger(L, 2));
   return 1;
 }
 

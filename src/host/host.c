@@ -14,16 +14,18 @@
 #include <unistd.h>
 
 #include "lesson/grader.h"
-#include "interrupt.h"
-#include "lua_tensor.h"
+#include "lua_interrupt.h"
 #include "progress.h"
 #include "threads.h"
 
-int luaopen_nnlab_data(lua_State *L);
-int luaopen_nnlab_nn(lua_State *L);
-int luaopen_nnlab_metrics(lua_State *L);
-int luaopen_nnlab_plot(lua_State *L);
-int luaopen_nnlab_lesson(lua_State *L);
+#include "data/lua_data.h"
+#include "lesson/lua_lesson.h"
+#include "metrics/lua_metrics.h"
+#include "nn/lua_nn.h"
+#include "nn/lua_optim.h"
+#include "plot/lua_plot.h"
+#include "tensor/lua_tensor.h"
+
 int luaopen_nnlab_kernel(lua_State *L);
 int luaopen_nnlab_grader(lua_State *L);
 
@@ -31,7 +33,8 @@ extern const struct { const char *name; const char *src; size_t len; } nnlab_emb
 
 static const luaL_Reg CORE_MODULES[] = {
   {"_tensor", luaopen_nnlab_tensor},   {"_data", luaopen_nnlab_data},
-  {"_nn", luaopen_nnlab_nn},           {"_metrics", luaopen_nnlab_metrics},
+  {"_nn", luaopen_nnlab_nn},           {"_optim", luaopen_nnlab_optim},
+  {"_metrics", luaopen_nnlab_metrics},
   {"_plot", luaopen_nnlab_plot},       {"_lesson", luaopen_nnlab_lesson},
   {"_kernel", luaopen_nnlab_kernel},   {"_grader", luaopen_nnlab_grader},
   {NULL, NULL},

@@ -14,7 +14,7 @@
 #include <readline/readline.h>
 
 #include "host.h"
-#include "interrupt.h"
+#include "lua_interrupt.h"
 
 #define HISTORY_MAX 1000
 

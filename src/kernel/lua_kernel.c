@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "interrupt.h"
+#include "lua_interrupt.h"
 #include "kernel.h"
 #include "progress.h"
 

@@ -19,6 +19,7 @@
 #include "gemm.h"
 #include "grader.h"
 #include "interrupt.h"
+#include "lua_interrupt.h"
 #include "progress.h"
 #include "sandbox.h"
 

@@ -14,18 +14,8 @@
 
 #include "base64.h"
 
-int luaopen_nnlab_lesson(lua_State *L);
-
-/* A malloc'd string owned by a userdata box, so that a Lua error (out of
- * memory while copying it) cannot leak it: __gc frees whatever is left. */
-typedef struct { char *p; } Box;
-
-static int box_gc(lua_State *L) {
-  Box *b = (Box *)luaL_checkudata(L, 1, "_lesson.Box");
-  free(b->p);
-  b->p = NULL;
-  return 0;
-}
+#include "lua_lesson.h"
+#include "lua_util.h"
 
 /* _lesson.markdown_to_html(text [, unsafe]) -> html. CommonMark through
  * cmark_markdown_to_html; raw HTML in the text is dropped unless `unsafe`.
@@ -35,14 +25,12 @@ static int l_lesson_markdown_to_html(lua_State *L) {
   const char *md = luaL_checklstring(L, 1, &len);
   int options = CMARK_OPT_DEFAULT | CMARK_OPT_VALIDATE_UTF8;
   if (lua_toboolean(L, 2)) options |= CMARK_OPT_UNSAFE;
-  Box *b = (Box *)lua_newuserdatauv(L, sizeof *b, 0);
-  b->p = NULL;
-  luaL_setmetatable(L, "_lesson.Box");
-  b->p = cmark_markdown_to_html(md, len, options);
-  if (b->p == NULL) return luaL_error(L, "markdown_to_html: out of memory (converting %d bytes)", (int)len);
-  lua_pushstring(L, b->p);
-  free(b->p);
-  b->p = NULL;
+  void **box = lu_push_box(L); /* a Lua error while copying cannot leak the html */
+  char *html = cmark_markdown_to_html(md, len, options);
+  *box = html;
+  if (html == NULL) return lu_error(L, "markdown_to_html", "out of memory (converting %d bytes)", (int)len);
+  lua_pushstring(L, html);
+  lu_box_free(box);
   return 1;
 }
 
@@ -183,13 +171,6 @@ static const luaL_Reg FUNCS[] = {
 };
 
 int luaopen_nnlab_lesson(lua_State *L) {
-  if (luaL_newmetatable(L, "_lesson.Box")) {
-    lua_pushcfunction(L, box_gc);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, box_gc);
-    lua_setfield(L, -2, "__close");
-  }
-  lua_pop(L, 1);
   if (luaL_newmetatable(L, "_lesson.Capture")) {
     lua_pushcfunction(L, l_capture_gc);
     lua_setfield(L, -2, "__gc");

@@ -12,7 +12,7 @@
 
 #define CONFUSION_MT "nnlab.Confusion"
 
-int luaopen_nnlab_metrics(lua_State *L);
+#include "lua_metrics.h"
 
 typedef struct LConfusion {
   int k;

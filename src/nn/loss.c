@@ -84,3 +84,21 @@ double loss_mse(float *grad, const float *o, const float *target, const int32_t 
   }
   return total / n;
 }
+
+/* The loss owns the fusion of softmax and cross-entropy: when the last
+ * layer's output is a softmax, the loss is computed from its logits (exact
+ * for any logits) and its gradient, (p - onehot)/B, is dL/dz, so that
+ * layer's backward skips the softmax Jacobian. Otherwise the outputs are
+ * taken as logits. */
+double loss_model(LossKind loss, const Model *m, const int32_t *y, int64_t B, float *grad,
+                  int64_t *correct, int *at_logits) {
+  int64_t K = m->feat[m->n];
+  const float *z;
+  *at_logits = 0;
+  if (loss == LOSS_MSE) return loss_mse(grad, m->act[m->n], NULL, y, B, K, correct);
+  if ((z = model_logits(m, B))) {
+    *at_logits = 1;
+    return loss_ce_logits(grad, z, y, B, K, correct);
+  }
+  return loss_ce_logits(grad, m->act[m->n], y, B, K, correct);
+}

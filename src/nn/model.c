@@ -1,75 +1,80 @@
-/* model.c — the Sequential pipeline: planning feature sizes from the input
- * shape, one workspace holding every activation, and the forward and
- * backward passes over the layers. Flatten costs nothing: its output is
- * the same buffer as its input (activations are always flat rows). */
+/* model.c — the Sequential pipeline over layers of any kind: planning each
+ * layer's per-sample shape from the input shape, one workspace holding every
+ * activation and every layer's scratch, and the forward and backward passes.
+ * It asks each layer's kind (layer.h) and never names one. A kind marked
+ * alias (Flatten) shares its input buffer and runs no kernel. */
 #include "nn.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* The number of values in a shape, or -1 when it is negative or overflows
- * (shapes may come from a model file). */
-static int64_t prod(int ndim, const int64_t *shape) {
+int64_t shape_numel(const Shape *s) {
   int64_t p = 1;
-  for (int i = 0; i < ndim; i++) {
-    if (shape[i] < 0 || (shape[i] > 0 && p > INT64_MAX / shape[i])) return -1;
-    p *= shape[i];
+  for (int i = 0; i < s->nd; i++) {
+    if (s->d[i] < 0 || (s->d[i] > 0 && p > INT64_MAX / s->d[i])) return -1;
+    p *= s->d[i];
   }
   return p;
 }
 
-int model_plan(Model *m, int ndim, const int64_t *shape, char *err) {
-  int cur_nd = ndim;
-  int64_t cur[TENSOR_MAXDIM];
-  char buf[96];
-  memcpy(cur, shape, sizeof(int64_t) * (size_t)ndim);
-  m->feat[0] = prod(ndim, shape);
+int layer_trains(const Layer *l) {
+  for (int k = 0; k < l->kind->ntensors; k++)
+    if (l->kind->tensors[k].grad) return 1;
+  return 0;
+}
+
+const OptionSpec *layer_option(const LayerKind *k, const char *name) {
+  for (int i = 0; i < k->noptions; i++)
+    if (strcmp(k->options[i].name, name) == 0) return &k->options[i];
+  return NULL;
+}
+
+/* Plans layer l on input shape in: the output shape and its tensors'
+ * shapes, the message prefixed "Kind (layer i) ". */
+static int plan_layer(const Layer *l, int i, const Shape *in, Shape *out, Shape *tshape, char *err) {
+  char msg[LAYER_ERRLEN];
+  if (l->kind->plan(l, in, out, tshape, msg)) {
+    snprintf(err, NN_ERRLEN, "%.20s (layer %d) %s", l->kind->name, i + 1, msg);
+    return -1;
+  }
+  if (out->nd < 1 || out->nd > TENSOR_MAXDIM || shape_numel(out) < 0) {
+    snprintf(err, NN_ERRLEN, "%s (layer %d) output shape is too large", l->kind->name, i + 1);
+    return -1;
+  }
+  return 0;
+}
+
+int model_layer_tensor_shapes(const Model *m, int i, Shape *tshape, char *err) {
+  Shape out;
+  return plan_layer(m->layers[i], i, &m->shape[i], &out, tshape, err);
+}
+
+int model_plan(Model *m, const Shape *in, char *err) {
+  char buf[96], a[96], b[96];
+  Shape tshape[LAYER_MAXTENSORS];
+  m->shape[0] = *in;
+  m->feat[0] = shape_numel(in);
   if (m->feat[0] < 0) {
-    snprintf(err, NN_ERRLEN, "input shape %s is too large", shape_str(ndim, shape, buf, sizeof buf));
+    snprintf(err, NN_ERRLEN, "input shape %s is too large", shape_str(in->nd, in->d, buf, sizeof buf));
     return -1;
   }
   for (int i = 0; i < m->n; i++) {
-    Layer *l = m->layers[i];
-    switch (l->kind) {
-    case L_DENSE:
-      if (cur_nd != 1) {
-        snprintf(err, NN_ERRLEN, "Dense (layer %d) expects flat inputs (features), got %s per "
-                 "sample; add nn.Flatten() before it", i + 1, shape_str(cur_nd, cur, buf, sizeof buf));
+    const Layer *l = m->layers[i];
+    if (plan_layer(l, i, &m->shape[i], &m->shape[i + 1], tshape, err)) return -1;
+    /* a layer built before (taken from another model) must fit */
+    for (int k = 0; k < l->kind->ntensors; k++) {
+      const Tensor *t = l->t[k];
+      if (t && (t->ndim != tshape[k].nd ||
+                memcmp(t->shape, tshape[k].d, sizeof(int64_t) * (size_t)t->ndim) != 0)) {
+        snprintf(err, NN_ERRLEN, "%s (layer %d) has %s of shape %s, its input needs %s",
+                 l->kind->name, i + 1, l->kind->tensors[k].name, tensor_shape_str(t, a, sizeof a),
+                 shape_str(tshape[k].nd, tshape[k].d, b, sizeof b));
         return -1;
       }
-      if (l->W && l->W->shape[0] != cur[0]) {
-        snprintf(err, NN_ERRLEN, "Dense (layer %d) has weights for %lld inputs, got %lld", i + 1,
-                 (long long)l->W->shape[0], (long long)cur[0]);
-        return -1;
-      }
-      if (cur[0] < 1) {
-        snprintf(err, NN_ERRLEN, "Dense (layer %d) needs at least one input feature, got 0",
-                 i + 1);
-        return -1;
-      }
-      cur[0] = l->units;
-      break;
-    case L_FLATTEN:
-      cur[0] = prod(cur_nd, cur);
-      cur_nd = 1;
-      break;
-    case L_SOFTMAX:
-      if (cur_nd != 1) {
-        snprintf(err, NN_ERRLEN, "Softmax (layer %d) expects flat inputs, got %s per sample; "
-                 "add nn.Flatten() before it", i + 1, shape_str(cur_nd, cur, buf, sizeof buf));
-        return -1;
-      }
-      break;
-    default:
-      break;
     }
-    m->out_ndim[i] = cur_nd;
-    memcpy(m->out_shape[i], cur, sizeof(int64_t) * (size_t)cur_nd);
-    m->feat[i + 1] = prod(cur_nd, cur);
+    m->feat[i + 1] = shape_numel(&m->shape[i + 1]);
   }
-  m->in_ndim = ndim;
-  memcpy(m->in_shape, shape, sizeof(int64_t) * (size_t)ndim);
   model_free_workspace(m);
   return 0;
 }
@@ -81,21 +86,26 @@ void model_free_workspace(Model *m) {
   m->last_batch = 0;
 }
 
+static int64_t scratch_of(const Model *m, int i, int64_t B) {
+  const Layer *l = m->layers[i];
+  return l->kind->scratch ? l->kind->scratch(l, &m->shape[i], &m->shape[i + 1], B) : 0;
+}
+
+/* Workspace layout for B samples: act[0], g1, g2, then per layer its output
+ * (unless it aliases its input) and its scratch. */
 int model_reserve(Model *m, int64_t B, char *err) {
   if (m->ws && m->ws_batch >= B) return 0;
   int64_t maxf = m->feat[0], total;
   for (int i = 0; i <= m->n; i++) if (m->feat[i] > maxf) maxf = m->feat[i];
-  total = m->feat[0] + 2 * maxf;
+  total = (m->feat[0] + 2 * maxf) * B;
   for (int i = 0; i < m->n; i++) {
-    Layer *l = m->layers[i];
-    if (l->kind != L_FLATTEN) total += m->feat[i + 1];
-    if (l->kind == L_DENSE && l->act == ACT_SOFTMAX) total += m->feat[i + 1];
-    if (l->kind == L_DROPOUT) total += m->feat[i];
+    if (!m->layers[i]->kind->alias) total += m->feat[i + 1] * B;
+    total += scratch_of(m, i, B);
   }
-  float *ws = malloc((size_t)(total * B) * sizeof(float));
+  float *ws = malloc((size_t)total * sizeof(float));
   if (!ws) {
     snprintf(err, NN_ERRLEN, "out of memory for a batch of %lld (%lld floats)", (long long)B,
-             (long long)(total * B));
+             (long long)total);
     return -1;
   }
   model_free_workspace(m);
@@ -106,103 +116,74 @@ int model_reserve(Model *m, int64_t B, char *err) {
   m->g1 = p; p += B * maxf;
   m->g2 = p; p += B * maxf;
   for (int i = 0; i < m->n; i++) {
-    Layer *l = m->layers[i];
-    if (l->kind == L_FLATTEN) m->act[i + 1] = m->act[i];
+    int64_t s = scratch_of(m, i, B);
+    if (m->layers[i]->kind->alias) m->act[i + 1] = m->act[i];
     else { m->act[i + 1] = p; p += B * m->feat[i + 1]; }
-    m->z[i] = NULL;
-    m->mask[i] = NULL;
-    if (l->kind == L_DENSE && l->act == ACT_SOFTMAX) { m->z[i] = p; p += B * m->feat[i + 1]; }
-    if (l->kind == L_DROPOUT) { m->mask[i] = p; p += B * m->feat[i]; }
+    m->scratch[i] = s > 0 ? p : NULL;
+    p += s;
   }
   return 0;
 }
 
 int model_input_stage(const Model *m, float *scale, float *offset) {
-  if (m->n > 0 && m->layers[0]->kind == L_RESCALING) {
-    *scale = m->layers[0]->scale;
-    *offset = m->layers[0]->offset;
+  if (m->n > 0 && m->layers[0]->kind->affine && m->layers[0]->kind->affine(m->layers[0], scale, offset))
     return 1;
-  }
   *scale = 1.0f;
   *offset = 0.0f;
   return 0;
 }
 
+static LayerRun run_of(const Model *m, int i, int64_t B) {
+  LayerRun r = {B, &m->shape[i], &m->shape[i + 1], m->feat[i], m->feat[i + 1], m->scratch[i],
+                m->training, 0};
+  return r;
+}
+
 void model_forward(Model *m, int64_t B, int start) {
   for (int i = start; i < m->n; i++) {
     Layer *l = m->layers[i];
-    float *in = m->act[i], *out = m->act[i + 1];
-    int64_t F = m->feat[i], Fo = m->feat[i + 1];
-    switch (l->kind) {
-    case L_DENSE:
-      if (l->act == ACT_SOFTMAX) {
-        dense_forward(m->z[i], in, tensor_f32(l->W), tensor_f32(l->b), B, F, Fo);
-        memcpy(out, m->z[i], (size_t)(B * Fo) * sizeof(float));
-      } else {
-        dense_forward(out, in, tensor_f32(l->W), tensor_f32(l->b), B, F, Fo);
-      }
-      activation_forward(out, l->act, B, Fo);
-      break;
-    case L_FLATTEN:
-      break;
-    case L_RESCALING:
-      for (int64_t k = 0; k < B * F; k++) out[k] = in[k] * l->scale + l->offset;
-      break;
-    case L_DROPOUT:
-      if (m->training && l->p > 0) dropout_forward(out, m->mask[i], in, B * F, l->p);
-      else memcpy(out, in, (size_t)(B * F) * sizeof(float));
-      break;
-    default: /* activation layers */
-      memcpy(out, in, (size_t)(B * F) * sizeof(float));
-      activation_forward(out, l->act, B, F);
-      break;
-    }
+    if (l->kind->alias) continue;
+    LayerRun r = run_of(m, i, B);
+    l->kind->forward(l, &r, m->act[i + 1], m->act[i]);
   }
   m->last_batch = B;
 }
 
-float *model_backward(Model *m, int64_t B, float *g, int fused, int stop, int need_din) {
+float *model_backward(Model *m, int64_t B, float *g, int at_logits, int stop, int need_din) {
   float *cur = g, *other = (g == m->g1) ? m->g2 : m->g1, *t;
   for (int i = m->n - 1; i >= stop; i--) {
     Layer *l = m->layers[i];
-    int64_t F = m->feat[i], Fo = m->feat[i + 1];
-    int skip_act = fused && i == m->n - 1;
+    if (l->kind->alias) continue;
     int want_din = i > stop || need_din;
-    switch (l->kind) {
-    case L_DENSE:
-      if (!skip_act) activation_backward(cur, m->act[i + 1], l->act, B, Fo);
-      dense_backward(want_din ? other : NULL, tensor_f32(l->dW), tensor_f32(l->db), cur,
-                     m->act[i], tensor_f32(l->W), B, F, Fo);
-      if (want_din) { t = cur; cur = other; other = t; }
-      break;
-    case L_FLATTEN:
-      break;
-    case L_RESCALING: /* y = x·s + o, so dx = s·dy */
-      for (int64_t k = 0; k < B * F; k++) cur[k] *= l->scale;
-      break;
-    case L_DROPOUT:
-      if (m->training && l->p > 0)
-        for (int64_t k = 0; k < B * F; k++) cur[k] *= m->mask[i][k];
-      break;
-    default:
-      if (!skip_act) activation_backward(cur, m->act[i + 1], l->act, B, F);
-      break;
-    }
+    LayerRun r = run_of(m, i, B);
+    r.at_logits = at_logits && i == m->n - 1;
+    l->kind->backward(l, &r, want_din ? other : NULL, cur, m->act[i], m->act[i + 1]);
+    if (want_din) { t = cur; cur = other; other = t; }
   }
   return cur;
 }
 
-int model_ends_in_softmax(const Model *m) {
-  if (m->n == 0) return 0;
+int model_first_trained(const Model *m) {
+  for (int i = 0; i < m->n; i++) if (layer_trains(m->layers[i])) return i;
+  return m->n;
+}
+
+const float *model_logits(const Model *m, int64_t B) {
+  if (m->n == 0) return NULL;
   const Layer *l = m->layers[m->n - 1];
-  return (l->kind == L_DENSE && l->act == ACT_SOFTMAX) || l->kind == L_SOFTMAX;
+  if (!l->kind->logits) return NULL;
+  LayerRun r = run_of(m, m->n - 1, B);
+  return l->kind->logits(l, &r, m->act[m->n - 1]);
+}
+
+int64_t layer_param_count(const Layer *l) {
+  int64_t c = 0;
+  for (int k = 0; k < l->kind->ntensors; k++) if (l->t[k]) c += tensor_numel(l->t[k]);
+  return c;
 }
 
 int64_t model_param_count(const Model *m) {
   int64_t c = 0;
-  for (int i = 0; i < m->n; i++) {
-    const Layer *l = m->layers[i];
-    if (l->kind == L_DENSE && l->W) c += tensor_numel(l->W) + tensor_numel(l->b);
-  }
+  for (int i = 0; i < m->n; i++) c += layer_param_count(m->layers[i]);
   return c;
 }

@@ -1,12 +1,19 @@
-/* model_io.c — the model file, little-endian:
- *   "NNLABMDL", u32 version (2), u32 layers, u32 ndim, ndim x i64 input shape
- *   per layer: u32 kind, u32 activation, i64 units, f32 scale, f32 offset,
- *              f32 p, u32 init (version 2 only), i64 inputs (0 until built),
- *              then inputs x units f32 W and units f32 b when built
- *   u32 CRC-32 of everything before it.
- * Version 1 files (no init field) still load, their layers as glorot_uniform.
- * Saving writes a temporary file in the same folder and renames it, so a
- * failed save leaves the previous file as it was. */
+/* model_io.c — the model file, little-endian, version 3:
+ *   "NNLABMDL", u32 version, u32 layers, u32 ndim, ndim x i64 input shape
+ *   per layer:  str kind ("Dense")
+ *               u32 options, each: str name, u32 type (OptionType), value
+ *                 (i64, 2 x i64, f32, f64, u32 bool, or str name)
+ *               u32 tensors (0 until built), each: str name, u32 ndim,
+ *                 ndim x i64 shape, f32 values
+ *   u32 CRC-32 of everything before it;  str = u32 length, bytes.
+ * Every name is the one the layer's kind declares (layer.h), so the file
+ * follows the table of kinds and this file names none. Versions 1 and 2
+ * (one fixed record per layer: u32 kind, u32 activation, i64 units, f32
+ * scale, f32 offset, f32 p, u32 init (2 only), i64 inputs, then W and b
+ * when built) still load: their fields become the options and tensors of
+ * the same names. Saving writes a temporary file in the same folder and
+ * renames it, so a failed save leaves the previous file as it was.
+ * Messages carry no prefix: the binding puts "save: " or "nn.load: ". */
 #include "nn.h"
 
 #include <errno.h>
@@ -38,12 +45,29 @@ static void put(Buf *b, const void *src, size_t n) {
 }
 static void put_u32(Buf *b, uint32_t v) { put(b, &v, 4); }
 static void put_i64(Buf *b, int64_t v) { put(b, &v, 8); }
-static void put_f32(Buf *b, float v) { put(b, &v, 4); }
+static void put_str(Buf *b, const char *s) {
+  put_u32(b, (uint32_t)strlen(s));
+  put(b, s, strlen(s));
+}
 
 /* Through the shared temporary-file-and-rename writer (util/atomic_file.h). */
 static int write_all(const char *path, const unsigned char *data, size_t len, char *err) {
-  memcpy(err, "save: ", 6);
-  return atomic_save(path, data, len, 1, err + 6, NN_ERRLEN - 6);
+  return atomic_save(path, data, len, 1, err, NN_ERRLEN);
+}
+
+static void put_option(Buf *b, const void *conf, const OptionSpec *o) {
+  const char *at = (const char *)conf + o->offset;
+  int v;
+  put_str(b, o->name);
+  put_u32(b, (uint32_t)o->type);
+  switch (o->type) {
+  case OPTION_INT: put(b, at, 8); break;
+  case OPTION_INT2: put(b, at, 16); break;
+  case OPTION_FLOAT: put(b, at, 4); break;
+  case OPTION_DOUBLE: put(b, at, 8); break;
+  case OPTION_BOOL: memcpy(&v, at, sizeof v); put_u32(b, (uint32_t)v); break;
+  case OPTION_NAME: memcpy(&v, at, sizeof v); put_str(b, o->names[v]); break;
+  }
 }
 
 int model_save(const Model *m, const char *path, char *err) {
@@ -51,28 +75,29 @@ int model_save(const Model *m, const char *path, char *err) {
   put(&b, MAGIC, 8);
   put_u32(&b, MODEL_FILE_VERSION);
   put_u32(&b, (uint32_t)m->n);
-  put_u32(&b, m->built ? (uint32_t)m->in_ndim : 0);
-  for (int i = 0; m->built && i < m->in_ndim; i++) put_i64(&b, m->in_shape[i]);
+  put_u32(&b, m->built ? (uint32_t)m->shape[0].nd : 0);
+  for (int i = 0; m->built && i < m->shape[0].nd; i++) put_i64(&b, m->shape[0].d[i]);
   for (int i = 0; i < m->n; i++) {
     const Layer *l = m->layers[i];
-    put_u32(&b, (uint32_t)l->kind);
-    put_u32(&b, (uint32_t)l->act);
-    put_i64(&b, l->units);
-    put_f32(&b, l->scale);
-    put_f32(&b, l->offset);
-    put_f32(&b, l->p);
-    put_u32(&b, (uint32_t)l->init);
-    put_i64(&b, l->W ? l->W->shape[0] : 0);
-    if (l->W) {
-      put(&b, tensor_f32(l->W), (size_t)tensor_numel(l->W) * 4);
-      put(&b, tensor_f32(l->b), (size_t)tensor_numel(l->b) * 4);
+    const LayerKind *k = l->kind;
+    int built = k->ntensors > 0 && l->t[0] != NULL;
+    put_str(&b, k->name);
+    put_u32(&b, (uint32_t)k->noptions);
+    for (int o = 0; o < k->noptions; o++) put_option(&b, l->conf, &k->options[o]);
+    put_u32(&b, built ? (uint32_t)k->ntensors : 0);
+    for (int t = 0; built && t < k->ntensors; t++) {
+      const Tensor *x = l->t[t];
+      put_str(&b, k->tensors[t].name);
+      put_u32(&b, (uint32_t)x->ndim);
+      for (int d = 0; d < x->ndim; d++) put_i64(&b, x->shape[d]);
+      put(&b, tensor_f32(x), (size_t)tensor_numel(x) * 4);
     }
   }
   uint32_t crc = (uint32_t)crc32(0L, b.p, (uInt)b.len);
   put_u32(&b, crc);
   if (b.oom) {
     free(b.p);
-    snprintf(err, NN_ERRLEN, "save: out of memory");
+    snprintf(err, NN_ERRLEN, "out of memory");
     return -1;
   }
   int rc = write_all(path, b.p, b.len, err);
@@ -89,89 +114,203 @@ static int get(Cur *c, void *dst, size_t n) {
   return 0;
 }
 
+/* A string of the file: its bytes (not terminated) and length. */
+static int get_str(Cur *c, const char **s, size_t *len) {
+  uint32_t n;
+  if (get(c, &n, 4) || c->len - c->pos < n) return -1;
+  *s = (const char *)(c->p + c->pos);
+  *len = n;
+  c->pos += n;
+  return 0;
+}
+
+static int str_is(const char *s, size_t len, const char *want) {
+  return strlen(want) == len && memcmp(s, want, len) == 0;
+}
+
+/* Values and sizes a file may hold without being refused as corrupt. */
+#define MAX_TENSOR_VALUES ((int64_t)1 << 34)
+
+enum { OK = 0, TRUNCATED = -1, CORRUPT = -2 };
+
+/* Sets option `name` of layer d from a version-1/2 record field, when its
+ * kind has such an option. */
+static int set_legacy(LayerDesc *d, const char *name, double v) {
+  const OptionSpec *o = layer_option(d->kind, name);
+  if (!o) return OK;
+  char *at = (char *)d->conf + o->offset;
+  switch (o->type) {
+  case OPTION_INT: { int64_t x = (int64_t)v; memcpy(at, &x, 8); break; }
+  case OPTION_FLOAT: { float x = (float)v; memcpy(at, &x, 4); break; }
+  case OPTION_NAME: { int x = (int)v; memcpy(at, &x, sizeof x); break; }
+  default: return CORRUPT;
+  }
+  return OK;
+}
+
+static int parse_legacy_layer(Cur *c, uint32_t version, LayerDesc *d) {
+  uint32_t kind, act, init = INIT_GLOROT_UNIFORM;
+  int64_t units, n_in;
+  float scale, offset, p;
+  if (get(c, &kind, 4) || get(c, &act, 4) || get(c, &units, 8) || get(c, &scale, 4) ||
+      get(c, &offset, 4) || get(c, &p, 4) || (version >= 2 && get(c, &init, 4)) || get(c, &n_in, 8))
+    return TRUNCATED;
+  d->kind = layer_kind_by_v2_code((int)kind);
+  if (!d->kind || act >= ACT_N || init >= INIT_N || units < 0 || n_in < 0 ||
+      n_in > ((int64_t)1 << 31) || units > ((int64_t)1 << 24))
+    return CORRUPT;
+  options_defaults(d->conf, d->kind->options, d->kind->noptions);
+  if (set_legacy(d, "activation", act) || set_legacy(d, "units", (double)units) ||
+      set_legacy(d, "init", init) || set_legacy(d, "scale", scale) ||
+      set_legacy(d, "offset", offset) || set_legacy(d, "p", p))
+    return CORRUPT;
+  d->ntensors = 0;
+  if (n_in > 0) {
+    /* W (inputs x units) and b (units), the only tensors those versions had */
+    size_t nw = (size_t)(n_in * units) * 4, nb = (size_t)units * 4;
+    if (d->kind->ntensors != 2) return CORRUPT;
+    if (c->len - c->pos < nw + nb) return TRUNCATED;
+    d->ntensors = 2;
+    d->t[0] = (TensorDesc){"W", 1, {2, {n_in, units}}, (const void *)(c->p + c->pos)};
+    d->t[1] = (TensorDesc){"b", 1, {1, {units}}, (const void *)(c->p + c->pos + nw)};
+    c->pos += nw + nb;
+  }
+  return OK;
+}
+
+static int parse_option(Cur *c, LayerDesc *d) {
+  const char *name, *s;
+  size_t len, slen;
+  uint32_t type, u;
+  const OptionSpec *o = NULL;
+  if (get_str(c, &name, &len) || get(c, &type, 4)) return TRUNCATED;
+  for (int i = 0; i < d->kind->noptions; i++)
+    if (str_is(name, len, d->kind->options[i].name)) o = &d->kind->options[i];
+  if (!o || type != (uint32_t)o->type) return CORRUPT;
+  char *at = (char *)d->conf + o->offset;
+  int v;
+  switch (o->type) {
+  case OPTION_INT: return get(c, at, 8) ? TRUNCATED : OK;
+  case OPTION_INT2: return get(c, at, 16) ? TRUNCATED : OK;
+  case OPTION_FLOAT: return get(c, at, 4) ? TRUNCATED : OK;
+  case OPTION_DOUBLE: return get(c, at, 8) ? TRUNCATED : OK;
+  case OPTION_BOOL:
+    if (get(c, &u, 4)) return TRUNCATED;
+    v = (int)(u != 0);
+    memcpy(at, &v, sizeof v);
+    return u > 1 ? CORRUPT : OK;
+  case OPTION_NAME:
+    if (get_str(c, &s, &slen)) return TRUNCATED;
+    v = -1;
+    for (int i = 0; o->names[i]; i++) if (str_is(s, slen, o->names[i])) v = i;
+    memcpy(at, &v, sizeof v);
+    return v < 0 ? CORRUPT : OK;
+  }
+  return CORRUPT;
+}
+
+static int parse_layer(Cur *c, LayerDesc *d, char *kind_name, size_t kind_len) {
+  const char *name;
+  size_t len;
+  uint32_t nopt, nt, nd;
+  if (get_str(c, &name, &len)) return TRUNCATED;
+  d->kind = NULL;
+  for (int i = 0; layer_kinds[i]; i++) if (str_is(name, len, layer_kinds[i]->name)) d->kind = layer_kinds[i];
+  if (!d->kind) {
+    snprintf(kind_name, kind_len, "%.*s", (int)(len < 40 ? len : 40), name);
+    return CORRUPT;
+  }
+  options_defaults(d->conf, d->kind->options, d->kind->noptions);
+  if (get(c, &nopt, 4)) return TRUNCATED;
+  if (nopt > (uint32_t)d->kind->noptions) return CORRUPT;
+  for (uint32_t i = 0; i < nopt; i++) {
+    int rc = parse_option(c, d);
+    if (rc) return rc;
+  }
+  if (get(c, &nt, 4)) return TRUNCATED;
+  if (nt != 0 && nt != (uint32_t)d->kind->ntensors) return CORRUPT;
+  d->ntensors = (int)nt;
+  for (uint32_t i = 0; i < nt; i++) {
+    TensorDesc *t = &d->t[i];
+    if (get_str(c, &t->name, &t->name_len) || get(c, &nd, 4)) return TRUNCATED;
+    if (!str_is(t->name, t->name_len, d->kind->tensors[i].name) || nd < 1 || nd > TENSOR_MAXDIM)
+      return CORRUPT;
+    t->shape.nd = (int)nd;
+    for (uint32_t k = 0; k < nd; k++)
+      if (get(c, &t->shape.d[k], 8)) return TRUNCATED;
+    int64_t n = shape_numel(&t->shape);
+    if (n < 0 || n > MAX_TENSOR_VALUES) return CORRUPT;
+    if ((uint64_t)(c->len - c->pos) < (uint64_t)n * 4) return TRUNCATED;
+    t->data = (const void *)(c->p + c->pos);
+    c->pos += (size_t)n * 4;
+  }
+  return OK;
+}
+
 static int parse(const unsigned char *data, size_t len, ModelDesc *d, const char *path, char *err) {
   Cur c = {data, len - 4, 8};
   uint32_t version, n, ndim;
-  if (get(&c, &version, 4) || get(&c, &n, 4) || get(&c, &ndim, 4)) goto truncated;
-  if (version != 1 && version != MODEL_FILE_VERSION) {
-    snprintf(err, NN_ERRLEN, "nn.load: %s: unsupported file version %u (expected 1 to %d)",
-             path, version, MODEL_FILE_VERSION);
+  char kind[48] = "";
+  int rc = OK;
+  if (get(&c, &version, 4) || get(&c, &n, 4) || get(&c, &ndim, 4)) rc = TRUNCATED;
+  else if (version < 1 || version > MODEL_FILE_VERSION) {
+    snprintf(err, NN_ERRLEN, "%s: unsupported file version %u (expected 1 to %d)", path, version,
+             MODEL_FILE_VERSION);
     return -1;
-  }
-  if (n > NN_MAXLAYERS || ndim > TENSOR_MAXDIM) goto corrupt;
+  } else if (n > NN_MAXLAYERS || ndim > TENSOR_MAXDIM) rc = CORRUPT;
   d->n = (int)n;
-  d->in_ndim = (int)ndim;
-  for (uint32_t i = 0; i < ndim; i++) {
-    if (get(&c, &d->in_shape[i], 8)) goto truncated;
-    if (d->in_shape[i] < 0) goto corrupt;
+  d->in.nd = (int)ndim;
+  for (uint32_t i = 0; rc == OK && i < ndim; i++) {
+    if (get(&c, &d->in.d[i], 8)) rc = TRUNCATED;
+    else if (d->in.d[i] < 0) rc = CORRUPT;
   }
-  for (uint32_t i = 0; i < n; i++) {
+  for (uint32_t i = 0; rc == OK && i < n; i++) {
     LayerDesc *l = &d->layers[i];
-    uint32_t kind, act, init = INIT_GLOROT_UNIFORM;
-    if (get(&c, &kind, 4) || get(&c, &act, 4) || get(&c, &l->units, 8) || get(&c, &l->scale, 4) ||
-        get(&c, &l->offset, 4) || get(&c, &l->p, 4) || (version >= 2 && get(&c, &init, 4)) ||
-        get(&c, &l->n_in, 8))
-      goto truncated;
-    if (kind >= L_NKINDS || act >= ACT_N || init >= INIT_N || l->units < 0 || l->n_in < 0 ||
-        l->n_in > ((int64_t)1 << 31) || l->units > ((int64_t)1 << 24))
-      goto corrupt;
-    l->kind = (int)kind;
-    l->act = (int)act;
-    l->init = (int)init;
-    l->W = l->b = NULL;
-    if (l->n_in > 0) {
-      size_t nw = (size_t)(l->n_in * l->units) * 4, nb = (size_t)l->units * 4;
-      if (c.len - c.pos < nw + nb) goto truncated;
-      l->W = (const float *)(c.p + c.pos);
-      l->b = (const float *)(c.p + c.pos + nw);
-      c.pos += nw + nb;
-    }
+    rc = version >= 3 ? parse_layer(&c, l, kind, sizeof kind) : parse_legacy_layer(&c, version, l);
+    if (rc == OK && options_check(l->conf, l->kind->options, l->kind->noptions)) rc = CORRUPT;
   }
-  if (c.pos != c.len) goto corrupt;
-  return 0;
-truncated:
-  snprintf(err, NN_ERRLEN, "nn.load: %s: truncated model file", path);
-  return -1;
-corrupt:
-  snprintf(err, NN_ERRLEN, "nn.load: %s: corrupt model file", path);
-  return -1;
+  if (rc == OK && c.pos != c.len) rc = CORRUPT;
+  if (rc == TRUNCATED) snprintf(err, NN_ERRLEN, "%s: truncated model file", path);
+  else if (rc == CORRUPT && kind[0])
+    snprintf(err, NN_ERRLEN, "%s: unknown layer kind '%s' (a file from a later nnlab?)", path, kind);
+  else if (rc == CORRUPT) snprintf(err, NN_ERRLEN, "%s: corrupt model file", path);
+  return rc == OK ? 0 : -1;
 }
 
 int model_load(const char *path, ModelDesc *d, unsigned char **out, char *err) {
   unsigned char *data = NULL;
   long len;
   *out = NULL;
-  int fd = open_regular(path, "a model file", err + 9, NN_ERRLEN - 9);
+  int fd = open_regular(path, "a model file", err, NN_ERRLEN);
   FILE *f = fd < 0 ? NULL : fdopen(fd, "rb");
   if (!f) {
-    if (fd >= 0) close(fd), snprintf(err + 9, NN_ERRLEN - 9, "out of memory");
-    memcpy(err, "nn.load: ", 9);
+    if (fd >= 0) close(fd), snprintf(err, NN_ERRLEN, "out of memory");
     return -1;
   }
   /* A folder opens fine on Linux but its "size" is meaningless: reject it
    * before the length is trusted for an allocation. */
   struct stat st = {0};
   if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-    snprintf(err, NN_ERRLEN, "nn.load: expected a model file, got %s %s", path,
+    snprintf(err, NN_ERRLEN, "expected a model file, got %s %s", path,
              S_ISDIR(st.st_mode) ? "(a folder)" : "(not a regular file)");
     fclose(f);
     return -1;
   }
   if (fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-    snprintf(err, NN_ERRLEN, "nn.load: cannot read %s", path);
+    snprintf(err, NN_ERRLEN, "cannot read %s", path);
     fclose(f);
     return -1;
   }
   data = malloc(len > 0 ? (size_t)len : 1);
   if (!data || fread(data, 1, (size_t)len, f) != (size_t)len) {
-    snprintf(err, NN_ERRLEN, "nn.load: cannot read %s (%ld bytes)", path, len);
+    snprintf(err, NN_ERRLEN, "cannot read %s (%ld bytes)", path, len);
     free(data);
     fclose(f);
     return -1;
   }
   fclose(f);
   if (len < 24 || memcmp(data, MAGIC, 8) != 0) {
-    snprintf(err, NN_ERRLEN, "nn.load: %s is not an nnlab model file (%s)", path,
+    snprintf(err, NN_ERRLEN, "%s is not an nnlab model file (%s)", path,
              len < 24 ? "too short" : "bad magic");
     free(data);
     return -1;
@@ -179,7 +318,7 @@ int model_load(const char *path, ModelDesc *d, unsigned char **out, char *err) {
   uint32_t stored, crc = (uint32_t)crc32(0L, data, (uInt)(len - 4));
   memcpy(&stored, data + len - 4, 4);
   if (stored != crc) {
-    snprintf(err, NN_ERRLEN, "nn.load: %s: checksum mismatch (file is truncated or corrupt)",
+    snprintf(err, NN_ERRLEN, "%s: checksum mismatch (file is truncated or corrupt)",
              path);
     free(data);
     return -1;

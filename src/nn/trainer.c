@@ -1,52 +1,30 @@
 /* trainer.c — the training loop in C: each epoch shuffles the training rows
  * with the seeded generator, then per minibatch gathers (and rescales) the
  * rows, runs forward, the loss, backward and one optimizer step. No memory
- * is allocated per batch: the model's workspace is reserved beforehand. */
+ * is allocated per batch: the model's workspace is reserved beforehand.
+ * What fit does around the epochs (validation split, history, the epoch
+ * report, callbacks) is lua/nn.lua's. */
 #include "nn.h"
+#include "progress.h"
 #include "interrupt.h"
 #include "rng.h"
 
 #include <math.h>
 #include <stdio.h>
 
-/* Mean loss of a batch whose outputs are in the workspace; writes the
- * gradient into g (NULL: none) and tells whether it is the fused one
- * (dL/dz of a final softmax). */
-static double batch_loss(Model *m, LossKind loss, const int32_t *y, int64_t B, float *g,
-                         int64_t *correct, int *fused) {
-  int64_t K = m->feat[m->n];
-  const Layer *last = m->layers[m->n - 1];
-  *fused = 0;
-  if (loss == LOSS_MSE) return loss_mse(g, m->act[m->n], NULL, y, B, K, correct);
-  if (model_ends_in_softmax(m)) {
-    /* Softmax + cross-entropy fused: the loss from the logits is exact
-     * for any logits, and its gradient is (p - onehot)/B. */
-    const float *z = last->kind == L_DENSE ? m->z[m->n - 1] : m->act[m->n - 1];
-    *fused = 1;
-    return loss_ce_logits(g, z, y, B, K, correct);
-  }
-  return loss_ce_logits(g, m->act[m->n], y, B, K, correct); /* outputs are logits */
-}
-
-static int first_param_layer(const Model *m) {
-  for (int i = 0; i < m->n; i++) if (m->layers[i]->kind == L_DENSE) return i;
-  return m->n;
-}
-
 int trainer_epoch(FitState *s, double *lossv, double *accv, double *seconds, char *err) {
   Model *m = s->m;
   int64_t B = s->batch, n = s->n_train, nb = (n + B - 1) / B, seen = 0, correct = 0;
   float scale, offset;
-  int start = model_input_stage(m, &scale, &offset), stop = first_param_layer(m), fused;
+  int start = model_input_stage(m, &scale, &offset), stop = model_first_trained(m), fused;
   int stopped = 0;
   double total = 0, t0 = progress_now();
   Progress p;
-  char label[48], info[192];
+  char info[192];
 
   if (s->shuffle) rng_shuffle_i32(s->perm, n);
-  if (s->verbose) {
-    snprintf(label, sizeof label, "%s %d/%d", s->words->epoch, s->epoch, s->epochs);
-    progress_start(&p, stdout, label, (double)nb);
+  if (s->label) {
+    progress_start(&p, stdout, s->label, (double)nb);
     p.eta_word = s->words->eta;
   }
   m->training = 1;
@@ -56,11 +34,11 @@ int trainer_epoch(FitState *s, double *lossv, double *accv, double *seconds, cha
     for (int64_t r = 0; r < rows; r++) s->ybatch[r] = s->y[idx[r]];
     gather_rows(m->act[start], s->X, idx, 0, rows, m->feat[0], scale, offset);
     model_forward(m, rows, start);
-    double l = batch_loss(m, s->loss, s->ybatch, rows, m->g1, &correct, &fused);
+    double l = loss_model(s->loss, m, s->ybatch, rows, m->g1, &correct, &fused);
     if (!isfinite(l)) {
       m->training = 0;
-      if (s->verbose) progress_done(&p, NULL);
-      snprintf(err, NN_ERRLEN, "fit: the loss became %s at epoch %d, batch %lld; try a smaller "
+      if (s->label) progress_done(&p, NULL);
+      snprintf(err, NN_ERRLEN, "the loss became %s at epoch %d, batch %lld; try a smaller "
                "learning rate (lr is %g)", isnan(l) ? "NaN" : "infinite", s->epoch,
                (long long)b + 1, s->o->lr);
       return -1;
@@ -71,7 +49,7 @@ int trainer_epoch(FitState *s, double *lossv, double *accv, double *seconds, cha
     }
     total += l * (double)rows;
     seen += rows;
-    if (s->verbose) {
+    if (s->label) {
       double el = progress_now() - t0;
       snprintf(info, sizeof info, "%lld/%lld %s %.4f %s %.4f %.0f %s", (long long)b + 1,
                (long long)nb, s->words->loss, total / (double)seen, s->words->accuracy,
@@ -81,7 +59,7 @@ int trainer_epoch(FitState *s, double *lossv, double *accv, double *seconds, cha
     if (interrupt_pending()) { stopped = 1; break; }
   }
   m->training = 0;
-  if (s->verbose) progress_done(&p, NULL);
+  if (s->label) progress_done(&p, NULL);
   *lossv = seen ? total / (double)seen : NAN;
   *accv = seen ? (double)correct / (double)seen : NAN;
   *seconds = progress_now() - t0;
@@ -100,7 +78,7 @@ int trainer_evaluate(Model *m, LossKind loss, const Tensor *X, const int32_t *y,
     int64_t rows = r0 + batch <= n ? batch : n - r0;
     gather_rows(m->act[start], X, NULL, first + r0, rows, m->feat[0], scale, offset);
     model_forward(m, rows, start);
-    total += batch_loss(m, loss, y + first + r0, rows, NULL, &correct, &fused) * (double)rows;
+    total += loss_model(loss, m, y + first + r0, rows, NULL, &correct, &fused) * (double)rows;
   }
   m->last_batch = 0;
   *lossv = n ? total / (double)n : NAN;

@@ -13,37 +13,14 @@
 #include "mosaic.h"
 
 #define SESSION_MT "nnlab.GnuplotSession"
-#define CBUF_MT "nnlab.PlotBuffer"
 
-int luaopen_nnlab_plot(lua_State *L);
+#include "lua_plot.h"
+#include "lua_util.h"
 
-/* ---- boxed malloc'd buffers ---------------------------------------------- */
-
-typedef struct CBuf {
-  char *p;
-} CBuf;
-
-static int l_cbuf_gc(lua_State *L) {
-  CBuf *b = luaL_checkudata(L, 1, CBUF_MT);
-  free(b->p);
-  b->p = NULL;
-  return 0;
-}
-
-static CBuf *push_cbuf(lua_State *L) {
-  CBuf *b = lua_newuserdatauv(L, sizeof *b, 0);
-  b->p = NULL;
-  luaL_setmetatable(L, CBUF_MT);
-  return b;
-}
-
-/* A float buffer of n entries owned by a userdata on the stack. */
+/* A float buffer of n entries owned by a box on the stack (lua_util.h). */
 static float *push_floats(lua_State *L, size_t n, const char *who) {
-  CBuf *b = push_cbuf(L);
-  if (n > ((size_t)1 << 31)) luaL_error(L, "%s: image too large (%zu values)", who, n);
-  b->p = malloc((n ? n : 1) * sizeof(float));
-  if (!b->p) luaL_error(L, "%s: out of memory for %zu values", who, n);
-  return (float *)b->p;
+  if (n > ((size_t)1 << 31)) lu_error(L, who, "image too large (%I values)", (lua_Integer)n);
+  return lu_push_buffer(L, (n ? n : 1) * sizeof(float), who);
 }
 
 /* ---- gnuplot ------------------------------------------------------------- */
@@ -64,14 +41,17 @@ static int l_plot_run(lua_State *L) {
   const char *dir = luaL_optstring(L, 3, NULL);
   int capture = lua_toboolean(L, 4);
   char err[GNUPLOT_ERRLEN];
-  CBuf *out = push_cbuf(L);
+  void **box = lu_push_box(L);
+  char *out = NULL;
   size_t outlen = 0;
-  if (gnuplot_run(exe, dir, script, len, capture ? &out->p : NULL, &outlen, err) != 0) {
+  int rc = gnuplot_run(exe, dir, script, len, capture ? &out : NULL, &outlen, err);
+  *box = out;
+  if (rc != 0) {
     lua_pushnil(L);
     lua_pushstring(L, err);
     return 2;
   }
-  if (capture) lua_pushlstring(L, out->p, outlen);
+  if (capture) lua_pushlstring(L, out, outlen);
   else lua_pushboolean(L, 1);
   return 1;
 }
@@ -299,11 +279,6 @@ static const luaL_Reg FUNCS[] = {
 };
 
 int luaopen_nnlab_plot(lua_State *L) {
-  if (luaL_newmetatable(L, CBUF_MT)) {
-    lua_pushcfunction(L, l_cbuf_gc);
-    lua_setfield(L, -2, "__gc");
-  }
-  lua_pop(L, 1);
   if (luaL_newmetatable(L, SESSION_MT)) {
     lua_pushcfunction(L, l_session_gc);
     lua_setfield(L, -2, "__gc");

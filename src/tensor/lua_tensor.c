@@ -5,6 +5,7 @@
  * lives in lua_tensor_new.c; arithmetic, reductions, matmul and files in
  * lua_tensor_ops.c. */
 #include "lua_tensor.h"
+#include "lua_util.h"
 #include "lua_tensor_ops.h"
 
 #include <math.h>
@@ -170,9 +171,7 @@ int lt_check_dim(lua_State *L, int arg, const Tensor *t, const char *who) {
   return (int)d - 1;
 }
 
-void lt_raise(lua_State *L, const char *who, const char *err) {
-  luaL_error(L, "%s: %s", who, err);
-}
+void lt_raise(lua_State *L, const char *who, const char *err) { lu_raise(L, who, err); }
 
 /* ---- inspection ---------------------------------------------------------- */
 

@@ -5,6 +5,7 @@
  * before anything is allocated; results are new tensors (userdata). */
 #include "lua_tensor.h"
 #include "lua_tensor_ops.h"
+#include "lua_util.h"
 #include "npy.h"
 #include "ops.h"
 #include "print.h"
@@ -343,31 +344,14 @@ static int l_tensor_load(lua_State *L) {
   return 1;
 }
 
-/* The formatted text is held by a boxed pointer whose __gc frees it, so the
- * memory is not lost if pushing the string raises (out of memory). */
-#define BOX_MT "nnlab.TensorText"
-
-static int l_box_gc(lua_State *L) {
-  char **box = luaL_checkudata(L, 1, BOX_MT);
-  free(*box);
-  *box = NULL;
-  return 0;
-}
-
 static int l_tensor_tostring(lua_State *L) {
   Tensor *t = lt_check(L, 1);
-  char **box = lua_newuserdatauv(L, sizeof(char *), 0);
-  *box = NULL;
-  if (luaL_newmetatable(L, BOX_MT)) {
-    lua_pushcfunction(L, l_box_gc);
-    lua_setfield(L, -2, "__gc");
-  }
-  lua_setmetatable(L, -2);
-  *box = tensor_format(t);
-  if (!*box) luaL_error(L, "tostring: out of memory");
-  lua_pushstring(L, *box);
-  free(*box);
-  *box = NULL;
+  void **box = lu_push_box(L); /* a Lua error while copying cannot leak the text */
+  char *text = tensor_format(t);
+  *box = text;
+  if (!text) lu_error(L, "tostring", "out of memory");
+  lua_pushstring(L, text);
+  lu_box_free(box);
   return 1;
 }
 

@@ -6,6 +6,8 @@
 #pragma GCC optimize("O3")
 #include "ops.h"
 
+#include "act.h"
+
 #include "gemm.h"
 #include <math.h>
 #include <stdio.h>
@@ -242,17 +244,9 @@ void ops_unary(Tensor *t, UnOp op) {
   case U_LOG: for (int64_t i = 0; i < n; i++) p[i] = logf(p[i]); break;
   case U_SQRT: for (int64_t i = 0; i < n; i++) p[i] = sqrtf(p[i]); break;
   case U_ABS: for (int64_t i = 0; i < n; i++) p[i] = fabsf(p[i]); break;
-  case U_TANH: for (int64_t i = 0; i < n; i++) p[i] = tanhf(p[i]); break;
-  /* sigmoid(x) = 1 / (1 + e^-x); for x < 0 written as e^x / (1 + e^x) so
-   * e^-x never overflows */
-  case U_SIGMOID:
-    for (int64_t i = 0; i < n; i++) {
-      float x = p[i];
-      if (x >= 0) p[i] = 1.0f / (1.0f + expf(-x));
-      else { float e = expf(x); p[i] = e / (1.0f + e); }
-    }
-    break;
-  default: for (int64_t i = 0; i < n; i++) p[i] = p[i] > 0 ? p[i] : 0.0f; break;
+  case U_TANH: act_tanh(p, p, n); break;
+  case U_SIGMOID: act_sigmoid(p, p, n); break;
+  default: act_relu(p, p, n); break;
   }
 }
 
@@ -289,19 +283,7 @@ void ops_softmax(Tensor *t, int dim) {
   float *p = tensor_f32(t);
   split_dim(t, dim, &outer, &n, &inner);
   for (int64_t o = 0; o < outer; o++)
-    for (int64_t k = 0; k < inner; k++) {
-      float *x = p + o * n * inner + k;
-      float m = -INFINITY;
-      double s = 0;
-      for (int64_t j = 0; j < n; j++) if (x[j * inner] > m) m = x[j * inner];
-      for (int64_t j = 0; j < n; j++) {
-        float e = expf(x[j * inner] - m);
-        x[j * inner] = e;
-        s += e;
-      }
-      float inv = (float)(1.0 / s);
-      for (int64_t j = 0; j < n; j++) x[j * inner] *= inv;
-    }
+    for (int64_t k = 0; k < inner; k++) act_softmax(p + o * n * inner + k, n, inner);
 }
 
 /* ---- reductions ------------------------------------------------------ */

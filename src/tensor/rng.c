@@ -1,5 +1,7 @@
-/* rng.c — xoshiro256** (Blackman and Vigna), seeded by splitmix64 so that
- * any 64-bit seed, including 0, gives a well-mixed state. */
+/* rng.c — the one generator and the one shuffle: xoshiro256** (Blackman and
+ * Vigna), seeded by splitmix64 so that any 64-bit seed, including 0, gives a
+ * well-mixed state; Fisher-Yates shuffles from it or from a private
+ * splitmix64 stream. */
 #include "rng.h"
 
 #include <math.h>
@@ -47,6 +49,18 @@ uint64_t rng_below(uint64_t n) {
 void rng_shuffle_i32(int32_t *idx, int64_t n) {
   for (int64_t i = n - 1; i > 0; i--) {
     int64_t j = (int64_t)rng_below((uint64_t)i + 1);
+    int32_t t = idx[i];
+    idx[i] = idx[j];
+    idx[j] = t;
+  }
+}
+
+void rng_shuffle_i32_seeded(int32_t *idx, int64_t n, uint64_t seed) {
+  for (int64_t i = n - 1; i > 0; i--) {
+    /* unbiased draw in [0, i] by rejection */
+    uint64_t bound = (uint64_t)i + 1, lim = UINT64_MAX - UINT64_MAX % bound, r;
+    do r = splitmix64(&seed); while (r >= lim);
+    int64_t j = (int64_t)(r % bound);
     int32_t t = idx[i];
     idx[i] = idx[j];
     idx[j] = t;

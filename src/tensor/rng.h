@@ -15,7 +15,11 @@ double rng_uniform(void);
 double rng_normal(void);
 /* Uniform integer in [0, n); n > 0. Unbiased (rejection). */
 uint64_t rng_below(uint64_t n);
-/* Fisher-Yates shuffle of idx[0..n). */
+/* Fisher-Yates shuffle of idx[0..n) from the generator. */
 void rng_shuffle_i32(int32_t *idx, int64_t n);
+/* The same shuffle from a private splitmix64 stream started at `seed`, so
+ * the order depends on the seed alone and the generator is left untouched
+ * (data.subset(ds, n, seed), ds:batches{seed=}). */
+void rng_shuffle_i32_seeded(int32_t *idx, int64_t n, uint64_t seed);
 
 #endif

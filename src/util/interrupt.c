@@ -1,44 +1,16 @@
-/* interrupt.c — SIGINT to a flag plus a count hook, following lua.c's
- * laction/lstop: the handler may only set the hook, and the hook raises the
- * error from inside the Lua VM where that is safe. */
+/* interrupt.c — the Ctrl-C flag (see interrupt.h): one sig_atomic_t. */
 #include "interrupt.h"
 
-#include <lauxlib.h>
 #include <signal.h>
-#include <string.h>
 
 static volatile sig_atomic_t g_flag = 0;
-static lua_State *g_L = NULL;
-
-static void stop_hook(lua_State *L, lua_Debug *ar) {
-  (void)ar;
-  lua_sethook(L, NULL, 0, 0);
-  g_flag = 0;
-  luaL_error(L, "interrupted!");
-}
-
-static void on_sigint(int sig) {
-  (void)sig;
-  g_flag = 1;
-  if (g_L) lua_sethook(g_L, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
-}
-
-void interrupt_install(lua_State *L) {
-  struct sigaction sa;
-  g_L = L;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_sigint;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, NULL);
-}
 
 int interrupt_pending(void) { return g_flag != 0; }
 
-int interrupt_consume(lua_State *L) {
+void interrupt_set(void) { g_flag = 1; }
+
+int interrupt_clear(void) {
   int was = g_flag != 0;
-  if (was) {
-    g_flag = 0;
-    lua_sethook(L, NULL, 0, 0);
-  }
+  g_flag = 0;
   return was;
 }

@@ -1,18 +1,15 @@
-/* interrupt.h — Ctrl-C handling shared by the host, the trainer and long
- * kernels. SIGINT sets a flag and a Lua hook (as lua.c does) so running Lua
- * code stops with "interrupted!"; C loops poll interrupt_pending() and, when
- * they stop early on purpose (fit returning its history), call
- * interrupt_consume() so the hook does not raise an error afterwards. */
+/* interrupt.h — the Ctrl-C flag. The C core (the trainer, downloads) polls
+ * interrupt_pending() between units of work and stops early when it is set;
+ * nothing here knows Lua. The signal handler that sets the flag, and stops
+ * running Lua code as lua.c does, is lua_interrupt.h's. */
 #ifndef NNLAB_INTERRUPT_H
 #define NNLAB_INTERRUPT_H
 
-#include <lua.h>
-
-/* Installs the SIGINT handler for state L (call once at start-up). */
-void interrupt_install(lua_State *L);
-/* 1 when Ctrl-C was pressed since the last consume/clear. */
+/* 1 when Ctrl-C was pressed since the flag was last cleared. */
 int interrupt_pending(void);
-/* Clears the flag and removes the hook; returns whether it was set. */
-int interrupt_consume(lua_State *L);
+/* Sets the flag (async-signal-safe: the handler calls it). */
+void interrupt_set(void);
+/* Clears the flag; returns whether it was set. */
+int interrupt_clear(void);
 
 #endif

@@ -1,8 +1,9 @@
 -- test_init.lua — Dense initialisations: each scheme's bound (computed by
 -- hand from its formula), spread and bias; the default; the same seed giving
 -- the same weights; the init surviving save/load of an unbuilt model, also
--- from a version-1 file; misuse. PyTorch's own nn.Linear is the reference for
--- the "torch" scheme when python3-torch is installed.
+-- from a version-1 file (made from the version-2 fixtures); misuse.
+-- PyTorch's own nn.Linear is the reference for the "torch" scheme when
+-- python3-torch is installed.
 local T = require "testlib"
 
 local N_IN, UNITS = 400, 300
@@ -72,34 +73,37 @@ T.test("an unbuilt model keeps each layer's init through save and load", functio
   T.ok(w <= math.sqrt(6 / 4) and w > 0.75, "he_uniform bound after loading, got " .. w)
 end)
 
+-- Version-1 files are made from the version-2 fixtures written by the code
+-- of that time (tests/nn/fixtures): the same bytes less each layer's init.
+local FIX = (os.getenv("NNLAB_ROOT") or ".") .. "/tests/nn/fixtures/"
+
 T.test("a version-1 model file (no init field) still loads, as glorot_uniform", function()
-  nn.Sequential { nn.Dense(5, "relu", { init = "torch" }) }:save(T.tmp("v2.nnm"))
-  -- v2 layout of an unbuilt one-layer model: magic 8, version, n, ndim (4 each),
-  -- then kind, act (4), units (8), scale, offset, p (4), init (4) at 48..51.
-  T.python([[
+  -- v2 layout of an unbuilt model: magic 8, version, n, ndim (4 each), then
+  -- per layer kind, act (4), units (8), scale, offset, p (4), init (4),
+  -- inputs (8): 40 bytes, init at 28..31.
+  T.python(string.format([[
 import struct, zlib
-b = open("v2.nnm", "rb").read()[:-4]
-assert struct.unpack_from("<I", b, 8)[0] == 2 and struct.unpack_from("<I", b, 48)[0] == 3
-v1 = b[:8] + struct.pack("<I", 1) + b[12:48] + b[52:]
+b = open(%q, "rb").read()[:-4]
+assert struct.unpack_from("<I", b, 8)[0] == 2 and len(b) == 20 + 3 * 40
+assert struct.unpack_from("<I", b, 20 + 40 + 28)[0] == 1  # he_uniform
+v1 = b[:8] + struct.pack("<I", 1) + b[12:20]
+for o in range(20, len(b), 40):
+    v1 += b[o:o + 28] + b[o + 32:o + 40]
 open("v1.nnm", "wb").write(v1 + struct.pack("<I", zlib.crc32(v1)))
-]])
+]], FIX .. "v2_unbuilt.nnm"))
   local m = nn.load(T.tmp("v1.nnm"))
-  T.eq(m.layers[1].init, "glorot_uniform"); T.eq(m.layers[1].units, 5)
+  T.eq(m.layers[2].init, "glorot_uniform"); T.eq(m.layers[2].units, 8)
+  T.eq(m.layers[3].init, "glorot_uniform"); T.eq(m.layers[3].activation, "softmax")
 end)
 
 T.test("a built version-1 model file loads with the same weights and predictions", function()
-  tensor.seed(9)
-  local m = nn.Sequential { nn.Flatten(), nn.Dense(6, "relu", { init = "torch" }), nn.Dense(3, "softmax") }
-  local x = tensor.rand { 4, 2, 5 }
-  local p = m:predict(x)
-  m:save(T.tmp("v2w.nnm"))
-  -- the header ends at 36 (with two i64 of input shape); each layer has 40
+  -- the header ends at 28 (one i64 of input shape); each layer has 40
   -- bytes (init at 28..31, inputs at 32..39), then W and b when built
-  T.python([[
+  T.python(string.format([[
 import struct, zlib
-b = open("v2w.nnm", "rb").read()[:-4]
-o, out = 36, b[:8] + struct.pack("<I", 1) + b[12:36]
-for layer in range(3):
+b = open(%q, "rb").read()[:-4]
+o, out = 28, b[:8] + struct.pack("<I", 1) + b[12:28]
+for layer in range(2):
     units, = struct.unpack_from("<q", b, o + 8)
     n_in, = struct.unpack_from("<q", b, o + 32)
     size = 40 + 4 * (n_in * units + units) * (n_in > 0)
@@ -107,11 +111,13 @@ for layer in range(3):
     o += size
 assert o == len(b)
 open("v1w.nnm", "wb").write(out + struct.pack("<I", zlib.crc32(out)))
-]])
+]], FIX .. "v2_mlp.nnm"))
   local l = nn.load(T.tmp("v1w.nnm"))
-  T.eq(l.layers[2].init, "glorot_uniform")
-  T.eq(l.layers[2].W:sub(m.layers[2].W):abs():max(), 0, "W")
-  T.eq(l:predict(x):sub(p):abs():max(), 0, "predictions")
+  local v2 = nn.load(FIX .. "v2_mlp.nnm")
+  T.eq(l.layers[1].init, "glorot_uniform")
+  T.eq(l.layers[1].W:sub(v2.layers[1].W):abs():max(), 0, "W")
+  local x, want = tensor.load(FIX .. "v2_mlp_x.npy"), tensor.load(FIX .. "v2_mlp_pred.npy")
+  T.eq(l:predict(x):sub(want):abs():max(), 0, "predictions")
 end)
 
 T.test("loading a built model copies its weights without drawing from the generator", function()
@@ -125,14 +131,15 @@ T.test("loading a built model copies its weights without drawing from the genera
 end)
 
 T.test("a model file of a later version is refused, naming the versions", function()
-  nn.Sequential { nn.Dense(5) }:save(T.tmp("v2b.nnm"))
+  nn.Sequential { nn.Dense(5) }:save(T.tmp("v3.nnm"))
   T.python([[
 import struct, zlib
-b = bytearray(open("v2b.nnm", "rb").read()[:-4])
-struct.pack_into("<I", b, 8, 3)
-open("v3.nnm", "wb").write(bytes(b) + struct.pack("<I", zlib.crc32(b)))
+b = bytearray(open("v3.nnm", "rb").read()[:-4])
+assert struct.unpack_from("<I", b, 8)[0] == 3
+struct.pack_into("<I", b, 8, 4)
+open("v4.nnm", "wb").write(bytes(b) + struct.pack("<I", zlib.crc32(b)))
 ]])
-  T.raises(function() nn.load(T.tmp("v3.nnm")) end, { "v3.nnm", "unsupported file version 3", "expected 1 to 2" })
+  T.raises(function() nn.load(T.tmp("v4.nnm")) end, { "v4.nnm", "unsupported file version 4", "expected 1 to 3" })
 end)
 
 T.test("misuse: unknown init, unknown option, not a table", function()
