@@ -11,6 +11,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int luaopen_nnlab_lesson(lua_State *L);
 int luaopen_nnlab_plot(lua_State *L);
+int luaopen_nnlab_grader(lua_State *L);
 
 extern const struct { const char *name; const char *src; size_t len; } nnlab_embedded_lua[];
 
@@ -46,6 +47,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     lua_setfield(L, -2, "_lesson");
     lua_pushcfunction(L, luaopen_nnlab_plot);
     lua_setfield(L, -2, "_plot");
+    lua_pushcfunction(L, luaopen_nnlab_grader);
+    lua_setfield(L, -2, "_grader");
     lua_pop(L, 1);
     lua_getglobal(L, "package");
     lua_getfield(L, -1, "searchers");
