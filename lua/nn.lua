@@ -5,6 +5,7 @@
 -- nn.MSELoss() for hand-written loops.
 local C = require "_nn"
 local i18n = require "i18n"
+local optim_C = require "_optim" -- now: a sandboxed lesson cannot require it later
 local M = {}
 
 for _, k in ipairs(C.kinds) do M[k] = C[k] end
@@ -104,7 +105,7 @@ function methods.compile(self, opts)
       error(string.format("compile: unknown optimizer '%s' (expected sgd or adam)", opt), 2)
     end
     opt = optim[opt] {}
-  elseif getmetatable(opt) ~= require("_optim").optimizer_mt then
+  elseif getmetatable(opt) ~= optim_C.optimizer_mt then
     error("compile: optimizer must be optim.sgd{...}, optim.adam{...} or a name, got " .. type(opt), 2)
   end
   local loss = opts.loss or "cross_entropy"
