@@ -30,9 +30,18 @@ DEB_RUN   := gnuplot-nox
 DEB_TEST  := python3 python3-numpy python3-sklearn tmux curl
 DEB_BENCH := python3-torch
 
-.PHONY: all deps test asan bench docs install clean
+.PHONY: all deps test asan bench docs install clean kernel-check
 
 all: $(BIN)
+
+# tests/nn/kernels/kernel_check: runs the convolutional kernels on .npy files
+# for tests/nn/test_kernels.py, which compares them with PyTorch.
+KCHECK      := $(BUILD)/kernel_check
+KCHECK_OBJS := $(addprefix $(BUILD)/src/,nn/conv2d.o nn/pool2d.o nn/batchnorm.o nn/augment.o \
+               tensor/tensor.o tensor/npy.o tensor/gemm.o tensor/rng.o)
+kernel-check: $(KCHECK)
+$(KCHECK): $(BUILD)/tests/nn/kernels/kernel_check.o $(KCHECK_OBJS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BIN): $(OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(LIBS)
@@ -59,15 +68,15 @@ deps:
 	  echo "run as root: sudo apt-get install -y $(DEB_BUILD) $(DEB_RUN) $(DEB_TEST) $(DEB_BENCH)"; \
 	fi
 
-test: $(BIN)
-	NNLAB_BIN=./$(BIN) tests/run.sh
+test: $(BIN) $(KCHECK)
+	NNLAB_BIN=./$(BIN) NNLAB_KERNEL_CHECK=$(KCHECK) tests/run.sh
 
 asan:
 	$(MAKE) BUILD=build/asan BIN=build/asan/nnlab \
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
-	  LDFLAGS="-fsanitize=address,undefined"
+	  LDFLAGS="-fsanitize=address,undefined" build/asan/nnlab build/asan/kernel_check
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
-	  NNLAB_BIN=build/asan/nnlab NNLAB_ASAN=1 tests/run.sh
+	  NNLAB_BIN=build/asan/nnlab NNLAB_KERNEL_CHECK=build/asan/kernel_check NNLAB_ASAN=1 tests/run.sh
 
 bench: $(BIN)
 	NNLAB_BIN=./$(BIN) bench/run.sh
