@@ -15,7 +15,8 @@ VECT    := -fvect-cost-model=dynamic
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CPPFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
                 -Isrc -Isrc/tensor -Isrc/util -MMD -MP
-LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
+# oneDNN (libdnnl-dev) ships no pkg-config file; it runs on OpenMP (libgomp).
+LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldnnl -lgomp -lm -lpthread
 
 SRCS    := $(sort $(wildcard src/*/*.c))
 LUASRC  := $(sort $(wildcard lua/*.lua))
@@ -25,7 +26,7 @@ BIN     ?= nnlab
 
 # Debian packages: build, run time, and what the tests and benchmarks compare against.
 DEB_BUILD := build-essential pkg-config liblua5.4-dev libopenblas-dev zlib1g-dev \
-             libreadline-dev libcurl4-openssl-dev libssl-dev libcmark-dev
+             libreadline-dev libcurl4-openssl-dev libssl-dev libcmark-dev libdnnl-dev
 DEB_RUN   := gnuplot-nox
 DEB_TEST  := python3 python3-numpy python3-sklearn tmux curl
 DEB_BENCH := python3-torch
@@ -37,10 +38,15 @@ all: $(BIN)
 # tests/nn/kernels/kernel_check: runs the convolutional kernels on .npy files
 # for tests/nn/test_kernels.py, which compares them with PyTorch.
 KCHECK      := $(BUILD)/kernel_check
-KCHECK_OBJS := $(addprefix $(BUILD)/src/,nn/conv2d.o nn/pool2d.o nn/batchnorm.o nn/augment.o \
+KCHECK_OBJS := $(addprefix $(BUILD)/src/,nn/conv2d.o nn/conv2d_dnnl.o nn/pool2d.o nn/batchnorm.o nn/augment.o \
                tensor/tensor.o tensor/npy.o tensor/gemm.o tensor/rng.o)
 kernel-check: $(KCHECK)
 $(KCHECK): $(BUILD)/tests/nn/kernels/kernel_check.o $(KCHECK_OBJS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# bench/conv_bench: the convolution engines side by side (bench/bench_conv.sh).
+$(BUILD)/conv_bench: $(BUILD)/bench/conv_bench.o $(BUILD)/src/nn/conv2d.o $(BUILD)/src/nn/conv2d_dnnl.o \
+                     $(BUILD)/src/tensor/gemm.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BIN): $(OBJS)

@@ -1,15 +1,24 @@
-/* conv2d.c — 2-D convolution as im2col + one matrix product (Caffe's and
- * Torch7's way): every output pixel's receptive field is copied into a row of
- * a (N·OH·OW) × (KH·KW·C) matrix, so that the convolution of the whole batch
- * is cols·W with W seen as (KH·KW·C) × F. In channels-last images the KW·C
+/* conv2d.c — convolution geometry, the plans that pick an engine (oneDNN in
+ * conv2d_dnnl.c, or the one here), and 2-D convolution as im2col + one
+ * matrix product (Caffe's and Torch7's way): every output pixel's receptive
+ * field is copied into a row of a (N·OH·OW) × (KH·KW·C) matrix, so that the
+ * convolution of the whole batch is cols·W with W seen as (KH·KW·C) × F. In channels-last images the KW·C
  * values of one kernel row are contiguous in the input, so im2col copies
  * KW·C floats at a time. */
 #include "conv2d.h"
 
+#include "conv2d_dnnl.h"
 #include "gemm.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+struct Conv2DPlan {
+  Conv2DGeom g;
+  DnnlConv *dnnl;      /* NULL: im2col */
+  char engine[112];
+};
 
 /* Output size and leading padding along one axis (Keras's rules, see the
  * header). Returns the output size, < 1 when nothing fits. */
@@ -47,7 +56,38 @@ int conv2d_geom(Conv2DGeom *g, int64_t N, int64_t H, int64_t W, int64_t C, int64
   return 0;
 }
 
-size_t conv2d_scratch_size(const Conv2DGeom *g) {
+Conv2DPlan *conv2d_plan_new(const Conv2DGeom *g, int engine, char *err) {
+  Conv2DPlan *p = calloc(1, sizeof *p);
+  if (!p) {
+    snprintf(err, 256, "conv2d: out of memory");
+    return NULL;
+  }
+  p->g = *g;
+  if (engine != CONV2D_IM2COL) {
+    char why[256];
+    p->dnnl = dnnl_conv_new(g, why);
+    if (!p->dnnl && engine == CONV2D_ONEDNN) {
+      snprintf(err, 256, "%s", why);
+      free(p);
+      return NULL;
+    }
+  }
+  if (p->dnnl) snprintf(p->engine, sizeof p->engine, "oneDNN %s", dnnl_conv_impl(p->dnnl));
+  else snprintf(p->engine, sizeof p->engine, "im2col + gemm_f32");
+  return p;
+}
+
+void conv2d_plan_free(Conv2DPlan *p) {
+  if (!p) return;
+  dnnl_conv_free(p->dnnl);
+  free(p);
+}
+
+const char *conv2d_plan_engine(const Conv2DPlan *p) { return p->engine; }
+
+size_t conv2d_scratch_size(const Conv2DPlan *p) {
+  const Conv2DGeom *g = &p->g;
+  if (p->dnnl) return dnnl_conv_scratch_size(p->dnnl);
   return (size_t)(g->N * g->OH * g->OW) * (size_t)(g->KH * g->KW * g->C) * sizeof(float);
 }
 
@@ -109,28 +149,38 @@ static void col2im(float *restrict din, const float *restrict cols, const Conv2D
 }
 
 void conv2d_forward(float *out, void *scratch, const float *in, const float *W, const float *b,
-                    const Conv2DGeom *g) {
-  const int64_t M = g->N * g->OH * g->OW, K = g->KH * g->KW * g->C, F = g->F;
+                    int64_t n, const Conv2DPlan *p) {
+  if (p->dnnl) {
+    dnnl_conv_forward(p->dnnl, out, scratch, in, W, b, n);
+    return;
+  }
+  Conv2DGeom g = p->g;
+  g.N = n;
+  const int64_t M = n * g.OH * g.OW, K = g.KH * g.KW * g.C, F = g.F;
   float *cols = scratch;
-  im2col(cols, in, g);
-  if (b)
-    for (int64_t r = 0; r < M; r++) memcpy(out + r * F, b, (size_t)F * sizeof(float));
-  gemm_f32(0, 0, M, F, K, 1.0f, cols, K, W, F, b ? 1.0f : 0.0f, out, F);
+  im2col(cols, in, &g);
+  for (int64_t r = 0; r < M; r++) memcpy(out + r * F, b, (size_t)F * sizeof(float));
+  gemm_f32(0, 0, M, F, K, 1.0f, cols, K, W, F, 1.0f, out, F);
 }
 
 void conv2d_backward(float *din, float *dW, float *db, void *scratch, const float *dout,
-                     const float *W, const Conv2DGeom *g) {
-  const int64_t M = g->N * g->OH * g->OW, K = g->KH * g->KW * g->C, F = g->F;
-  float *cols = scratch;
+                     const float *in, const float *W, int64_t n, const Conv2DPlan *p) {
+  if (p->dnnl) {
+    dnnl_conv_backward(p->dnnl, din, dW, db, scratch, dout, in, W, n);
+    return;
+  }
+  Conv2DGeom g = p->g;
+  g.N = n;
+  const int64_t M = n * g.OH * g.OW, K = g.KH * g.KW * g.C, F = g.F;
+  float *cols = scratch;  /* im2col(in), left by the forward */
+  (void)in;
   gemm_f32(1, 0, K, F, M, 1.0f, cols, K, dout, F, 0.0f, dW, F);
-  if (db) {
-    memset(db, 0, (size_t)F * sizeof(float));
-    for (int64_t r = 0; r < M; r++) {
-      const float *d = dout + r * F;
-      for (int64_t f = 0; f < F; f++) db[f] += d[f];
-    }
+  memset(db, 0, (size_t)F * sizeof(float));
+  for (int64_t r = 0; r < M; r++) {
+    const float *d = dout + r * F;
+    for (int64_t f = 0; f < F; f++) db[f] += d[f];
   }
   if (!din) return;
   gemm_f32(0, 1, M, K, F, 1.0f, dout, F, W, F, 0.0f, cols, K);
-  col2im(din, cols, g);
+  col2im(din, cols, &g);
 }

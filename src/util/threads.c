@@ -1,7 +1,9 @@
-/* threads.c — one place that knows how many threads to use. */
+/* threads.c — one place that knows how many threads to use: OpenBLAS's,
+ * OpenMP's (oneDNN) and nnlab's own. */
 #include "threads.h"
 
 #include <cblas.h>
+#include <omp.h>
 #include <unistd.h>
 
 static int g_threads = 1;
@@ -13,6 +15,7 @@ void nnlab_set_threads(int n) {
   }
   g_threads = n;
   openblas_set_num_threads(n);
+  omp_set_num_threads(n);  /* oneDNN's convolutions run on OpenMP */
 }
 
 int nnlab_threads(void) { return g_threads; }

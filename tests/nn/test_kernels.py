@@ -98,9 +98,9 @@ def same_pads(n, k, s):
 
 
 @case
-def conv(N, H, W, C, KH, KW, Fo, S, P):
-    name = "conv2d %dx%dx%dx%d kernel %dx%d %d filters stride %d padding %s" % (
-        N, H, W, C, KH, KW, Fo, S, P)
+def conv(N, H, W, C, KH, KW, Fo, S, P, engine="im2col", plan_n=0):
+    name = "conv2d %s %dx%dx%dx%d kernel %dx%d %d filters stride %d padding %s%s" % (
+        engine, N, H, W, C, KH, KW, Fo, S, P, " (planned for %d)" % plan_n if plan_n else "")
     x = rng.standard_normal((N, H, W, C)).astype(np.float32)
     w = rng.standard_normal((KH, KW, C, Fo)).astype(np.float32) / np.sqrt(KH * KW * C)
     b = rng.standard_normal(Fo).astype(np.float32)
@@ -115,7 +115,7 @@ def conv(N, H, W, C, KH, KW, Fo, S, P):
     dy = rng.standard_normal(nhwc(yt).shape).astype(np.float32)
     yt.backward(nchw(dy).detach())
     pad = {"valid": 0, "same": -1}.get(P, P)
-    out = run("conv", {"x": x, "w": w, "b": b, "dy": dy}, S, S, pad)
+    out = run("conv", {"x": x, "w": w, "b": b, "dy": dy}, S, S, pad, engine, plan_n)
     close(name + ": y", out["y"], nhwc(yt))
     close(name + ": dx", out["dx"], nhwc(xt.grad))
     close(name + ": dW", out["dw"], wt.grad.permute(2, 3, 1, 0).numpy())
@@ -259,6 +259,11 @@ def main():
                  (7, 9, 9, 3, 3, 3, 4, 2, "valid"), (1, 7, 5, 1, 3, 3, 2, 2, 2),
                  (7, 8, 8, 3, 5, 5, 6, 1, 2), (1, 5, 5, 3, 1, 1, 4, 2, "same")]:
         conv(*args)
+        conv(*args, "onednn")
+    # oneDNN's primitives are made for the largest batch; smaller ones run padded
+    conv(5, 9, 9, 3, 5, 5, 16, 1, 2, "onednn", 8)
+    conv(1, 8, 8, 20, 5, 5, 20, 1, 2, "onednn", 3)
+    conv(3, 8, 8, 20, 3, 3, 20, 2, "same", "im2col", 7)
     for kind in ("maxpool", "avgpool"):
         for args in [(7, 9, 9, 3, 2, 2, 2, 2), (1, 8, 8, 1, 2, 2, 2, 2), (7, 7, 9, 3, 3, 3, 2, 2),
                      (1, 11, 10, 3, 3, 3, 3, 3), (7, 6, 5, 3, 2, 3, 1, 2)]:

@@ -4,7 +4,9 @@
  * backward gradients it writes central finite differences of
  * L = Σ y·dy for every parameter and every input value (fd_<name>.npy; NaN
  * where a difference is not defined, e.g. a max-pooling winner changed).
- *   kernel_check conv      DIR SH SW PAD      (PAD -1 = "same")
+ *   kernel_check conv      DIR SH SW PAD ENGINE PLAN_N
+ *       (PAD -1 = "same"; ENGINE im2col or onednn; the plan is made for
+ *       PLAN_N >= N images, 0 meaning N, and run on the N of x)
  *   kernel_check maxpool   DIR PH PW SH SW
  *   kernel_check avgpool   DIR PH PW SH SW
  *   kernel_check bn        DIR TRAINING MOMENTUM EPS
@@ -121,13 +123,14 @@ static void finite_diff(Probe *p, float *v, int64_t n, float eps, const char *na
 typedef struct {
   Probe p;
   Conv2DGeom g;
+  Conv2DPlan *plan;
   void *scratch;
   float *x, *w, *b;
 } ConvProbe;
 
 static void conv_run(Probe *p) {
   ConvProbe *c = (ConvProbe *)p;
-  conv2d_forward(p->y, c->scratch, c->x, c->w, c->b, &c->g);
+  conv2d_forward(p->y, c->scratch, c->x, c->w, c->b, c->g.N, c->plan);
 }
 
 static void check_conv(char **argv) {
@@ -136,32 +139,41 @@ static void check_conv(char **argv) {
   ConvProbe c = {.p = {.run = conv_run}, .x = tensor_f32(&x), .w = tensor_f32(&w),
                  .b = tensor_f32(&b)};
   if (x.ndim != 4 || w.ndim != 4) die("conv: x and w must be 4-D");
-  if (conv2d_geom(&c.g, x.shape[0], x.shape[1], x.shape[2], x.shape[3], w.shape[0], w.shape[1],
+  int64_t plan_n = atoll(argv[4]) > x.shape[0] ? atoll(argv[4]) : x.shape[0];
+  int engine = strcmp(argv[3], "onednn") == 0 ? CONV2D_ONEDNN : CONV2D_IM2COL;
+  Conv2DGeom pg;
+  if (conv2d_geom(&pg, plan_n, x.shape[1], x.shape[2], x.shape[3], w.shape[0], w.shape[1],
                   w.shape[3], atoll(argv[0]), atoll(argv[1]), atoll(argv[2]), err) != 0)
     die(err);
+  c.g = pg;
+  c.g.N = x.shape[0];
+  c.plan = conv2d_plan_new(&pg, engine, err);
+  if (!c.plan) die(err);
+  fprintf(stderr, "kernel_check: conv engine %s\n", conv2d_plan_engine(c.plan));
   Conv2DGeom *g = &c.g;
   int64_t yshape[4] = {g->N, g->OH, g->OW, g->F};
   c.p.ny = g->N * g->OH * g->OW * g->F;
   if (tensor_numel(&dy) != c.p.ny) die("conv: dy has the wrong size");
-  c.scratch = xalloc(conv2d_scratch_size(g));
+  c.scratch = xalloc(conv2d_scratch_size(c.plan));
   c.p.y = xalloc((size_t)c.p.ny * sizeof(float));
   c.p.dy = tensor_f32(&dy);
   float *dx = xalloc((size_t)tensor_numel(&x) * sizeof(float));
   float *dw = xalloc((size_t)tensor_numel(&w) * sizeof(float));
   float *db = xalloc((size_t)g->F * sizeof(float));
-  conv2d_forward(c.p.y, c.scratch, c.x, c.w, c.b, g);
+  conv_run(&c.p);
   save("y", c.p.y, 4, yshape);
-  conv2d_backward(dx, dw, db, c.scratch, c.p.dy, c.w, g);
+  conv2d_backward(dx, dw, db, c.scratch, c.p.dy, c.x, c.w, g->N, c.plan);
   save("dx", dx, 4, x.shape);
   save("dw", dw, 4, w.shape);
   save("db", db, 1, b.shape);
   /* backward with din = NULL must give the same dW, db */
-  conv2d_forward(c.p.y, c.scratch, c.x, c.w, c.b, g);
-  conv2d_backward(NULL, dw, db, c.scratch, c.p.dy, c.w, g);
+  conv_run(&c.p);
+  conv2d_backward(NULL, dw, db, c.scratch, c.p.dy, c.x, c.w, g->N, c.plan);
   save("dw_nodx", dw, 4, w.shape);
   finite_diff(&c.p, c.x, tensor_numel(&x), 1e-2f, "dx", 4, x.shape);
   finite_diff(&c.p, c.w, tensor_numel(&w), 1e-2f, "dw", 4, w.shape);
   finite_diff(&c.p, c.b, g->F, 1e-2f, "db", 1, b.shape);
+  conv2d_plan_free(c.plan);
 }
 
 /* ---- pooling ------------------------------------------------------------ */
@@ -322,7 +334,7 @@ static void check_aug(char **argv, int flip) {
 
 int main(int argc, char **argv) {
   static const struct { const char *op; int nargs; } ops[] = {
-      {"conv", 3}, {"maxpool", 4}, {"avgpool", 4}, {"bn", 3}, {"flip", 2}, {"translate", 3}};
+      {"conv", 5}, {"maxpool", 4}, {"avgpool", 4}, {"bn", 3}, {"flip", 2}, {"translate", 3}};
   for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
     if (argc < 3 || strcmp(argv[1], ops[i].op) != 0) continue;
     if (argc != 3 + ops[i].nargs) die("wrong number of arguments (see the file's header)");

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# bench_conv.sh — chooses nnlab's convolution engine by measurement: the three
+# convolutions of lesson 04's network (input 32x32x3, batch 64; Conv2D 5x5
+# with 16, 20, 20 filters, padding 2), forward + backward (weights, bias, and
+# the input except for the first layer), with
+#   im2col        nnlab's im2col + gemm_f32 (OpenBLAS) engine
+#   onednn        nnlab's oneDNN engine (its layouts; NHWC conversions timed)
+#   dnnl-nhwc     oneDNN on nnlab's NHWC / HWIO layouts as they are
+#   dnnl-blocked  oneDNN in the layouts it picks, with oneDNN's own reorders
+#   torch         PyTorch (which runs oneDNN on the CPU)
+# on 1 and 2 threads. Every run is repeated CONV_BENCH_REPEAT times (3),
+# interleaved, each timing CONV_BENCH_REPS (20) passes; the figures are
+# medians over the repeats of each run's median, in milliseconds.
+set -u
+cd "$(dirname "$0")/.." || exit 2
+PY=/usr/bin/python3
+REPEAT=${CONV_BENCH_REPEAT:-3}
+REPS=${CONV_BENCH_REPS:-20}
+BENCH=${CONV_BENCH_BIN:-build/conv_bench}
+make -s "$BENCH" >/dev/null || { echo "bench_conv: cannot build $BENCH"; exit 1; }
+out=$(mktemp -d); trap 'rm -rf "$out"' EXIT
+for rep in $(seq "$REPEAT"); do
+  for t in 1 2; do
+    OPENBLAS_NUM_THREADS=$t OMP_NUM_THREADS=$t "$BENCH" "$REPS" | sed "s/^conv /t$t /" >>"$out/all" \
+      || { echo "bench_conv: $BENCH failed"; exit 1; }
+    $PY bench/conv_torch.py $t "$REPS" | sed "s/^conv /t$t /" >>"$out/all" \
+      || { echo "bench_conv: conv_torch.py failed"; exit 1; }
+  done
+done
+grep -h '^t1 [a-z-]* [123] ' "$out/all" | grep -v torch | awk '{print $2, "conv" $3 ":", $NF}' | sed 's/impl=//' \
+  | sort -u | sed 's/^/implementation: /'
+grep -h '^t1 agree' "$out/all" | sort -u -k2,3 | awk '{print "largest difference from im2col:", $2, "conv" $3, $4, $5, $6, $7}'
+echo "($REPEAT interleaved repeats of $REPS passes; ms for forward + backward, median)"
+awk '
+  function median(key,   n, i, j, v, tmp) {
+    n = split(vals[key], v, " ")
+    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (v[j] < v[i]) { tmp = v[i]; v[i] = v[j]; v[j] = tmp }
+    return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+  }
+  $2 != "agree" && $2 !~ /^agree-/ {
+    for (i = 4; i <= NF; i++) if ($i ~ /^total=/) { sub("total=", "", $i); vals[$1 " " $2 " " $3] = vals[$1 " " $2 " " $3] " " $i }
+  }
+  END {
+    printf "%-8s %-13s %9s %9s %9s %9s\n", "threads", "engine", "conv1", "conv2", "conv3", "sum"
+    split("im2col onednn dnnl-nhwc dnnl-blocked torch", engines, " ")
+    for (t = 1; t <= 2; t++) for (e = 1; e <= 5; e++) {
+      s = 0; line = sprintf("%-8d %-13s", t, engines[e])
+      for (l = 1; l <= 3; l++) { m = median("t" t " " engines[e] " " l); s += m; line = line sprintf(" %9.2f", m) }
+      print line sprintf(" %9.2f", s)
+    }
+  }' "$out/all"
