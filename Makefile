@@ -44,7 +44,10 @@ kernel-check: $(KCHECK)
 $(KCHECK): $(BUILD)/tests/nn/kernels/kernel_check.o $(KCHECK_OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-# bench/conv_bench: the convolution engines side by side (bench/bench_conv.sh).
+# bench/conv_bench: the convolution engines side by side; bench/cnn_step: a
+# training step of lesson 04's network made of the kernels (bench/bench_conv.sh).
+$(BUILD)/cnn_step: $(BUILD)/bench/cnn_step.o $(KCHECK_OBJS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 $(BUILD)/conv_bench: $(BUILD)/bench/conv_bench.o $(BUILD)/src/nn/conv2d.o $(BUILD)/src/nn/conv2d_dnnl.o \
                      $(BUILD)/src/tensor/gemm.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)

@@ -135,4 +135,5 @@ def main():
               % (e + 1, lr, tot / len(X), correct / len(X), acc, secs), flush=True)
 
 
-main()
+if __name__ == "__main__":
+    main()

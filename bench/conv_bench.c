@@ -15,7 +15,8 @@
  * milliseconds of each part over REPS runs:
  *   conv <engine> <layer> fwd=.. bwd_w=.. bwd_x=.. total=.. scratch_mb=.. impl=..
  * and the largest difference between the two engines' results.
- * Threads: OPENBLAS_NUM_THREADS for im2col, OMP_NUM_THREADS for oneDNN.
+ * Threads: OPENBLAS_NUM_THREADS for im2col, OMP_NUM_THREADS for oneDNN;
+ * CONV_BENCH_CLOCK=cpu times CPU instead of wall-clock time.
  * Results of every engine are compared with im2col's ("agree" lines).
  * Usage: conv_bench [REPS] */
 #include "nn/conv2d.h"
@@ -31,9 +32,13 @@
 static const int64_t BATCH = 64, SIZE[NLAYERS] = {32, 16, 8}, CIN[NLAYERS] = {3, 16, 20},
                      FILT[NLAYERS] = {16, 20, 20}, K = 5, PAD = 2;
 
+/* Wall time; CONV_BENCH_CLOCK=cpu counts the process's CPU time instead,
+ * steadier on a busy machine when one thread runs. */
+static clockid_t clock_id = CLOCK_MONOTONIC;
+
 static double now(void) {
   struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
+  clock_gettime(clock_id, &t);
   return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
@@ -244,6 +249,8 @@ int main(int argc, char **argv) {
   int reps = argc > 1 ? atoi(argv[1]) : 20;
   char err[256];
   if (reps < 1) reps = 1;
+  const char *clk = getenv("CONV_BENCH_CLOCK");
+  if (clk && strcmp(clk, "cpu") == 0) clock_id = CLOCK_PROCESS_CPUTIME_ID;
   dnnl_engine_t eng;
   dnnl_stream_t stream;
   dnnl_check(dnnl_engine_create(&eng, dnnl_cpu, 0), "engine");

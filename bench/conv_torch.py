@@ -3,7 +3,9 @@
 8x8x20 -> 20) timed forward and backward (weights, bias, and the input except
 for the first layer), as in training. Prints one line per layer:
   conv torch <layer> fwd=.. bwd=.. total=..   (median milliseconds of REPS runs)
-Usage: conv_torch.py THREADS [REPS]"""
+Usage: conv_torch.py THREADS [REPS]; CONV_BENCH_CLOCK=cpu times CPU instead of
+wall-clock time."""
+import os
 import sys
 import time
 
@@ -11,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 threads, reps = int(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else 20
+clock = time.process_time if os.environ.get("CONV_BENCH_CLOCK") == "cpu" else time.perf_counter
 torch.set_num_threads(threads)
 torch.manual_seed(1)
 for layer, (size, cin, cout) in enumerate([(32, 3, 16), (16, 16, 20), (8, 20, 20)], 1):
@@ -20,11 +23,11 @@ for layer, (size, cin, cout) in enumerate([(32, 3, 16), (16, 16, 20), (8, 20, 20
     dy = torch.randn(64, cout, size, size)
     tf, tb = [], []
     for r in range(reps + 3):
-        t0 = time.perf_counter()
+        t0 = clock()
         y = F.conv2d(x, w, b, padding=2)
-        t1 = time.perf_counter()
+        t1 = clock()
         y.backward(dy)
-        t2 = time.perf_counter()
+        t2 = clock()
         if r >= 3:
             tf.append(t1 - t0)
             tb.append(t2 - t1)

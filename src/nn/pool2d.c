@@ -45,8 +45,13 @@ void maxpool2d_forward(float *out, void *scratch, const float *in, const Pool2DG
             if (i == 0 && j == 0) continue;
             int32_t pos = (int32_t)((y * g->SH + i) * g->W + x * g->SW + j);
             const float *restrict p = img + (int64_t)pos * C;
-            for (int64_t c = 0; c < C; c++)
-              if (p[c] > out[c] || p[c] != p[c]) { out[c] = p[c]; arg[c] = pos; }
+            float *restrict o = out;
+            int32_t *restrict a = arg;
+            for (int64_t c = 0; c < C; c++) {  /* branch-free, so that it vectorizes */
+              int take = p[c] > o[c] || p[c] != p[c];
+              o[c] = take ? p[c] : o[c];
+              a[c] = take ? pos : a[c];
+            }
           }
       }
   }
