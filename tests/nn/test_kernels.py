@@ -5,7 +5,9 @@ odd sizes, 1 and 3 input channels, batches of 1 and 7, both modes of batch
 normalization. Each case runs tests/nn/kernels/kernel_check (built by `make
 kernel-check`; NNLAB_KERNEL_CHECK names it) on .npy files and compares its
 forward output and every gradient with PyTorch's (NCHW and OIHW: permuted),
-and with the central finite differences that the program computes itself.
+and with the central finite differences that the program computes itself
+(every entry of a tensor, or 400 spread evenly over a larger one). Both
+convolution engines are checked: oneDNN's and im2col + gemm_f32.
 
 Tolerances: kernel vs PyTorch, max |a − b| <= 1e-4 · max(1, max |b|) (float32
 sums of up to a few hundred terms); finite differences vs the kernel's
