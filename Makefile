@@ -48,6 +48,10 @@ $(KCHECK): $(BUILD)/tests/nn/kernels/kernel_check.o $(KCHECK_OBJS)
 # training step of lesson 04's network made of the kernels (bench/bench_conv.sh).
 $(BUILD)/cnn_step: $(BUILD)/bench/cnn_step.o $(KCHECK_OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+# bench/cnn_train: trains lesson 04's network on CIFAR-10 with the kernels alone.
+$(BUILD)/cnn_train: $(BUILD)/bench/cnn_train.o $(KCHECK_OBJS) \
+                    $(addprefix $(BUILD)/src/data/,cifar.o dataio.o tar.o)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 $(BUILD)/conv_bench: $(BUILD)/bench/conv_bench.o $(BUILD)/src/nn/conv2d.o $(BUILD)/src/nn/conv2d_dnnl.o \
                      $(BUILD)/src/tensor/gemm.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
