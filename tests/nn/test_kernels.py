@@ -259,7 +259,8 @@ def main():
                  (7, 11, 9, 3, 5, 5, 4, 1, 2), (1, 8, 7, 3, 3, 2, 3, 2, 2),
                  (7, 10, 10, 3, 4, 4, 2, 2, "same"), (3, 6, 6, 1, 5, 5, 3, 1, "same"),
                  (7, 9, 9, 3, 3, 3, 4, 2, "valid"), (1, 7, 5, 1, 3, 3, 2, 2, 2),
-                 (7, 8, 8, 3, 5, 5, 6, 1, 2), (1, 5, 5, 3, 1, 1, 4, 2, "same")]:
+                 (7, 8, 8, 3, 5, 5, 6, 1, 2), (1, 5, 5, 3, 1, 1, 4, 2, "same"),
+                 (1, 8, 10, 3, 3, 3, 4, 2, "valid")]:
         conv(*args)
         conv(*args, "onednn")
     # oneDNN's primitives are made for the largest batch; smaller ones run padded
