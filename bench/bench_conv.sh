@@ -11,7 +11,8 @@
 # on 1 and 2 threads; then a whole training step of the network (flips and
 # shifts, convolutions, [batch normalization,] ReLU, max pooling, Dense and
 # softmax cross-entropy; forward and backward) made of nnlab's kernels with
-# either engine (bench/cnn_step.c) beside PyTorch's (bench/cnn_step_torch.py).
+# either engine (bench/cnn_step.c) beside PyTorch's (bench/cnn_step_torch.py;
+# torch-heap: with glibc keeping freed blocks, see below).
 # Every run is repeated CONV_BENCH_REPEAT times (3), interleaved, each timing
 # CONV_BENCH_REPS (20) passes; the figures are medians over the repeats of
 # each run's median, in milliseconds. CONV_BENCH_CLOCK=cpu (and
@@ -38,6 +39,13 @@ for rep in $(seq "$REPEAT"); do
           || { echo "bench_conv: $STEP failed"; exit 1; }
       done
       $PY bench/cnn_step_torch.py $t $bn "$REPS" | sed "s/^/t$t /" >>"$out/step" \
+        || { echo "bench_conv: cnn_step_torch.py failed"; exit 1; }
+      # PyTorch allocates its tensors afresh at every step; glibc hands large
+      # blocks back to the kernel and every new one page-faults, which costs
+      # a lot on this kind of virtual machine. Keeping them in the heap is
+      # PyTorch's best case here.
+      GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296 \
+        $PY bench/cnn_step_torch.py $t $bn "$REPS" | sed "s/^step torch /step torch-heap /; s/^/t$t /" >>"$out/step" \
         || { echo "bench_conv: cnn_step_torch.py failed"; exit 1; }
     done
   done
@@ -80,11 +88,11 @@ awk '
     }
   }
   END {
-    printf "%-8s %-7s %-5s %8s %8s | %7s %7s %7s %7s %7s %7s\n", "threads", "engine", "bn", "step", "epoch_s", "augment", "conv", "bnorm", "relu", "pool", "dense"
-    split("im2col onednn torch", engines, " ")
-    for (t = 1; t <= 2; t++) for (bn = 0; bn <= 1; bn++) for (e = 1; e <= 3; e++) {
+    printf "%-8s %-10s %-3s %8s %8s | %7s %7s %7s %7s %7s %7s\n", "threads", "engine", "bn", "step", "epoch_s", "augment", "conv", "bnorm", "relu", "pool", "dense"
+    split("im2col onednn torch torch-heap", engines, " ")
+    for (t = 1; t <= 2; t++) for (bn = 0; bn <= 1; bn++) for (e = 1; e <= 4; e++) {
       k = "t" t " " engines[e] " bn=" bn
-      line = sprintf("%-8d %-7s %-5d %8.2f %8.1f |", t, engines[e], bn, median(k " total"), 0.782 * median(k " total"))
+      line = sprintf("%-8d %-10s %-3d %8.2f %8.1f |", t, engines[e], bn, median(k " total"), 0.782 * median(k " total"))
       split("augment conv bnorm relu pool dense", parts, " ")
       for (p = 1; p <= 6; p++)
         line = line sprintf(" %7s", vals[k " " parts[p]] == "" || (bn == 0 && parts[p] == "bnorm") ? "-" : sprintf("%.2f", median(k " " parts[p])))

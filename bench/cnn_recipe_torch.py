@@ -10,7 +10,7 @@ smoothing. Prints one line per epoch:
   epoch N lr=.. loss=.. train_acc=.. test_acc=.. seconds=..
 Usage: cnn_recipe_torch.py [--epochs 30] [--batch 64] [--opt sgd|adam] [--lr ..]
   [--momentum 0.9] [--nesterov] [--wd 5e-4] [--sched cosine|none|step|warmcos]
-  [--bn] [--threads 2] [--seed 1] [--data DIR]"""
+  [--bn] [--threads 2] [--seed 1] [--data DIR] [--subset N]"""
 import argparse, math, os, tarfile, time
 import numpy as np
 import torch
@@ -80,12 +80,15 @@ def main():
     p.add_argument("--shift", type=int, default=2)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--subset", type=int, default=0, help="train on the first N images only")
     p.add_argument("--data", default=os.environ.get("NNLAB_DATA", "../shared/data"))
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     gen = torch.Generator().manual_seed(a.seed)
     X, y, Xt, yt = load(a.data)
+    if a.subset:
+        X, y = X[:a.subset], y[:a.subset]
     X = torch.tensor(X, dtype=torch.float32) / 255
     Xt = torch.tensor(Xt, dtype=torch.float32) / 255
     y, yt = torch.tensor(y), torch.tensor(yt)

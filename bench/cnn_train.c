@@ -12,7 +12,10 @@
  * Usage: cnn_train [--epochs 30] [--batch 128] [--lr 0.1] [--momentum 0.9]
  *   [--nesterov] [--wd 5e-4] [--sched cosine|none] [--bn] [--seed 1]
  *   [--engine onednn|im2col] [--data DIR] [--subset N]
- * Threads: OPENBLAS_NUM_THREADS and OMP_NUM_THREADS. */
+ * Threads: OPENBLAS_NUM_THREADS and OMP_NUM_THREADS. CNN_TRAIN_DEBUG=1 also
+ * prints the test accuracy with batch statistics in place of the running ones
+ * (the gap shows how far Keras's slow momentum 0.99 lags a fast-moving
+ * network) and block 1's running statistics beside the last batch's. */
 #include "data/cifar.h"
 #include "nn/augment.h"
 #include "nn/batchnorm.h"
@@ -274,12 +277,32 @@ int main(int argc, char **argv) {
       net_step(&m, (float)lr, (float)mu, (float)wd, nesterov);
     }
     double secs = now() - t0;
-    int64_t test_right = 0;
+    int64_t test_right = 0, test_right_bs = 0;
+    int debug = getenv("CNN_TRAIN_DEBUG") != NULL;
     for (int64_t first = 0; first < nte; first += B) {
       int64_t n = nte - first < B ? nte - first : B;
       gather(m.x0, tensor_u8(&Xte), NULL, first, n);
       net_forward(&m, m.x0, n, 0);
       net_loss(&m, ytest + first, n, 0, &test_right);
+      if (debug) {  /* batch statistics instead of the running ones */
+        float keep[2][NB][20];
+        for (int l = 0; l < NB; l++) {
+          memcpy(keep[0][l], m.rm[l], sizeof(float) * (size_t)FILT[l]);
+          memcpy(keep[1][l], m.rv[l], sizeof(float) * (size_t)FILT[l]);
+        }
+        net_forward(&m, m.x0, n, 1);
+        net_loss(&m, ytest + first, n, 0, &test_right_bs);
+        for (int l = 0; l < NB; l++) {
+          memcpy(m.rm[l], keep[0][l], sizeof(float) * (size_t)FILT[l]);
+          memcpy(m.rv[l], keep[1][l], sizeof(float) * (size_t)FILT[l]);
+        }
+      }
+    }
+    if (debug) {
+      const double *bm = m.bscr[0];  /* the last batch's mean, 1/σ */
+      printf("debug test_acc with batch statistics %.4f; block 1 running mean/var vs the last batch's:", (double)test_right_bs / nte);
+      for (int c = 0; c < 4; c++) printf(" %.3g/%.3g (%.3g/%.3g)", m.rm[0][c], m.rv[0][c], bm[c], 1 / (bm[16 + c] * bm[16 + c]));
+      printf("\n");
     }
     printf("epoch %d lr=%.5f loss=%.4f train_acc=%.4f test_acc=%.4f seconds=%.1f\n", e + 1, lr,
            loss / ntr, (double)right / ntr, (double)test_right / nte, secs);
