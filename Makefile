@@ -33,9 +33,30 @@ DEB_TEST  := python3 python3-numpy python3-sklearn tmux curl clang libclang-rt-1
              python3-jupyter-client python3-zmq python3-nbformat python3-nbclient jupyter-nbconvert
 DEB_BENCH := python3-torch libcjson-dev
 
-.PHONY: all deps test asan fuzz fuzz-build bench docs install clean
+.PHONY: all deps test asan fuzz fuzz-build bench docs install clean kernel-check
 
 all: $(BIN)
+
+# tests/nn/kernels/kernel_check: runs the convolutional kernels on .npy files
+# for tests/nn/test_kernels.py, which compares them with PyTorch.
+KCHECK      := $(BUILD)/kernel_check
+KCHECK_OBJS := $(addprefix $(BUILD)/src/,nn/conv2d.o nn/conv2d_dnnl.o nn/pool2d.o nn/batchnorm.o nn/augment.o \
+               tensor/tensor.o tensor/npy.o tensor/gemm.o tensor/rng.o)
+kernel-check: $(KCHECK)
+$(KCHECK): $(BUILD)/tests/nn/kernels/kernel_check.o $(KCHECK_OBJS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# bench/conv_bench: the convolution engines side by side; bench/cnn_step: a
+# training step of lesson 04's network made of the kernels (bench/bench_conv.sh).
+$(BUILD)/cnn_step: $(BUILD)/bench/cnn_step.o $(KCHECK_OBJS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+# bench/cnn_train: trains lesson 04's network on CIFAR-10 with the kernels alone.
+$(BUILD)/cnn_train: $(BUILD)/bench/cnn_train.o $(KCHECK_OBJS) \
+                    $(addprefix $(BUILD)/src/data/,cifar.o dataio.o tar.o)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+$(BUILD)/conv_bench: $(BUILD)/bench/conv_bench.o $(BUILD)/src/nn/conv2d.o $(BUILD)/src/nn/conv2d_dnnl.o \
+                     $(BUILD)/src/tensor/gemm.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BIN): $(OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(LIBS)
@@ -62,15 +83,15 @@ deps:
 	  echo "run as root: sudo apt-get install -y $(DEB_BUILD) $(DEB_RUN) $(DEB_TEST) $(DEB_BENCH)"; \
 	fi
 
-test: $(BIN)
-	NNLAB_BIN=./$(BIN) tests/run.sh
+test: $(BIN) $(KCHECK)
+	NNLAB_BIN=./$(BIN) NNLAB_KERNEL_CHECK=$(KCHECK) tests/run.sh
 
 asan:
 	$(MAKE) BUILD=build/asan BIN=build/asan/nnlab \
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
-	  LDFLAGS="-fsanitize=address,undefined"
+	  LDFLAGS="-fsanitize=address,undefined" build/asan/nnlab build/asan/kernel_check
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
-	  NNLAB_BIN=build/asan/nnlab NNLAB_ASAN=1 tests/run.sh
+	  NNLAB_BIN=build/asan/nnlab NNLAB_KERNEL_CHECK=build/asan/kernel_check NNLAB_ASAN=1 tests/run.sh
 
 # libFuzzer targets: every object but main.o, built by clang with coverage,
 # ASan and UBSan into build/fuzz; `make fuzz` runs each for FUZZ_SECONDS,
