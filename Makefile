@@ -41,7 +41,7 @@ all: $(BIN)
 # for tests/nn/test_kernels.py, which compares them with PyTorch.
 KCHECK      := $(BUILD)/kernel_check
 KCHECK_OBJS := $(addprefix $(BUILD)/src/,nn/conv2d.o nn/conv2d_dnnl.o nn/pool2d.o nn/batchnorm.o nn/augment.o \
-               tensor/tensor.o tensor/npy.o tensor/gemm.o tensor/rng.o)
+               tensor/tensor.o tensor/npy.o tensor/gemm.o tensor/rng.o tensor/cpu.o util/atomic_file.o)
 kernel-check: $(KCHECK)
 $(KCHECK): $(BUILD)/tests/nn/kernels/kernel_check.o $(KCHECK_OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
