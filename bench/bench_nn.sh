@@ -69,7 +69,7 @@ for r in $RUNS; do
     "$ds" "$kind" "$ep" "$nmin" "$nmed" "$nmax" "$ncount" "$amin" "$amed" "$amax" "$bmin" "$bmed" "$bmax"
   printf '      ratio to PyTorch (%d thread%s, medians) %.2f | slowest/fastest epoch nnlab %.2f | nnlab %.1f GFLOP/s = %.0f%% of the best 2-thread sgemm | accuracy nnlab %s PyTorch %s\n' \
     "$tt" "$([ $tt = 1 ] || echo s)" "$(echo "$nmed / $tmed" | bc -l)" "$(echo "$nmax / $nmin" | bc -l)" \
-    "$(echo "$flops / $nmed / 1e9" | bc -l)" "$(echo "100 * $flops / $nmed / 1e9 / $best_sq" | bc -l)" \
+    "$(echo "$flops / $nmed / 1000000000" | bc -l)" "$(echo "100 * $flops / $nmed / 1000000000 / $best_sq" | bc -l)" \
     "$(grep "^nnlab $ds $kind " "$out/nnlab" | field accuracy | head -1)" "$(grep "^torch $ds $kind " "$out/torch$tt" | field accuracy | head -1)"
 done
 fits=$(grep "^nnlab mnist hidden " "$out/nnlab" | field fit_seconds | stats)
