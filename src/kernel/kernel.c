@@ -297,29 +297,46 @@ static void set_parent(Kernel *k, json_t *header) {
   if (k->streams.running) pthread_mutex_unlock(&k->streams.lock);
 }
 
-/* Answers the execute requests waiting on the shell socket with status
- * "aborted" (other requests are served as usual), until it is empty. */
-static void abort_queued(Kernel *k) {
+/* After a failed execute, takes the requests already waiting on the shell
+ * socket, before its error reply goes out: a request the client sends once
+ * it has seen that reply is not among them ("Run all" queues every cell at
+ * once, so those cells are). Returns how many; *out is malloc'd. */
+static int take_queued(Kernel *k, WireMsg **out) {
+  int n = 0, cap = 0;
+  *out = NULL;
   k->aborting = 0;
   for (;;) {
     zmq_pollitem_t item = {k->shell, 0, ZMQ_POLLIN, 0};
-    WireMsg m;
     char err[256];
-    int rc;
-    if (zmq_poll(&item, 1, 0) <= 0 || !(item.revents & ZMQ_POLLIN)) return;
-    rc = wire_recv(k->shell, &k->key, &m, err, sizeof err);
+    if (zmq_poll(&item, 1, 0) <= 0 || !(item.revents & ZMQ_POLLIN)) return n;
+    if (n == cap) {
+      WireMsg *grown = realloc(*out, (size_t)(cap = cap ? 2 * cap : 8) * sizeof **out);
+      if (!grown) return n; /* the rest stay queued and run as usual */
+      *out = grown;
+    }
+    int rc = wire_recv(k->shell, &k->key, &(*out)[n], err, sizeof err);
     if (rc == -1) kernel_log("%s", err);
-    if (rc != 0) continue;
-    if (strcmp(json_string_value(json_object_get(m.header, "msg_type")), "execute_request") == 0) {
-      set_parent(k, m.header);
+    if (rc == 0) n++;
+    else if (rc == -2) return n;
+  }
+}
+
+/* Answers the taken executes "aborted" (they would run on a broken state)
+ * and serves the other requests as usual. */
+static void answer_queued(Kernel *k, WireMsg *q, int n) {
+  for (int i = 0; i < n; i++) {
+    if (strcmp(json_string_value(json_object_get(q[i].header, "msg_type")), "execute_request") == 0) {
+      set_parent(k, q[i].header);
       status(k, "busy");
-      reply(k, k->shell, &m, "execute_reply", json_pack("{s:s, s:i}", "status", "aborted", "execution_count", k->count));
+      reply(k, k->shell, &q[i], "execute_reply",
+            json_pack("{s:s, s:i}", "status", "aborted", "execution_count", k->count));
       status(k, "idle");
     } else {
-      handle(k, k->shell, &m);
+      handle(k, k->shell, &q[i]);
     }
-    wire_free(&m);
+    wire_free(&q[i]);
   }
+  free(q);
 }
 
 static void handle(Kernel *k, void *sock, const WireMsg *req) {
@@ -353,9 +370,11 @@ static void handle(Kernel *k, void *sock, const WireMsg *req) {
     status(k, "idle");
     return;
   }
+  WireMsg *queued = NULL;
+  int nqueued = k->aborting ? take_queued(k, &queued) : 0;
   reply(k, sock, req, rtype, r);
   status(k, "idle");
-  if (k->aborting) abort_queued(k);
+  if (queued) answer_queued(k, queued, nqueued);
 }
 
 static void *heartbeat(void *arg) {

@@ -9,6 +9,7 @@
 #include <cblas.h>
 #include <dnnl.h>
 #include <omp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,24 @@ static int env_threads(const char *name) {
   return s && *s && (*end == 0 || *end == ',') && v > 0 && v <= 1024 ? (int)v : 0;
 }
 
+/* OpenMP's worker threads take the signal mask of the thread that starts
+ * them, and they run oneDNN's JIT kernels, which point the stack pointer into
+ * heap memory: a Ctrl-C delivered to one of them would push its signal frame
+ * over malloc's bookkeeping. So the pool is started here with SIGINT blocked,
+ * and Ctrl-C always reaches the main thread, whose handler runs on an
+ * alternate stack (util/lua_interrupt.c). */
+static volatile int g_pool;
+
+static void start_pool(int n) {
+  sigset_t block, old;
+  sigemptyset(&block);
+  sigaddset(&block, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &block, &old);
+#pragma omp parallel num_threads(n)
+  g_pool = omp_get_num_threads(); /* a region with no work is optimized away */
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
 int gemm_set_threads(int n) {
   if (n <= 0) n = env_threads("OMP_NUM_THREADS");
   if (n <= 0) n = env_threads("OPENBLAS_NUM_THREADS");
@@ -66,8 +85,11 @@ int gemm_set_threads(int n) {
     n = c > 0 ? (int)c : 1;
   }
   g_threads = n;
-  if (lib() == LIB_ONEDNN) omp_set_num_threads(n);
-  else openblas_set_num_threads(n);
+  if (lib() == LIB_ONEDNN) {
+    omp_set_num_threads(n);
+    start_pool(n);
+  } else
+    openblas_set_num_threads(n);
   return n;
 }
 

@@ -104,6 +104,16 @@ def _():
     check(result_of(msgs) == "5", "stop_on_error=False lets the next cell run")
 
 
+@case("stop_on_error: a cell sent once the error reply has arrived runs (20 times over)")
+def _():
+    for i in range(20):
+        msg_id = kc.execute("error('fails')")
+        reply = kc.get_shell_msg(timeout=30)
+        check(reply["parent_header"]["msg_id"] == msg_id and reply["content"]["status"] == "error", reply)
+        reply, msgs = run(kc, "%d + 1" % i)
+        check(reply["status"] == "ok" and result_of(msgs) == str(i + 1), (i, reply, msgs))
+
+
 @case("complete: the REPL's completion of globals, fields and methods")
 def _():
     c = kc.complete("y = tensor.ze", 13, reply=True)["content"]
