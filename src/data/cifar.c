@@ -10,10 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "interrupt.h"
 #include "tar.h"
+#include "tensor.h"
 
 #define REC 3073
 #define PIX 3072
@@ -21,9 +23,10 @@
 #define MAXSLOT 64 /* highest batch number put straight at its place */
 
 typedef struct Part {
-  unsigned char *X;
+  unsigned char *X; /* mmap'd, maplen bytes */
   int32_t *y;
   int64_t n, cap; /* records (some may still be on their way), records allocated */
+  size_t maplen;
 } Part;
 
 typedef struct Seg {
@@ -144,14 +147,21 @@ static void *pipe_reader(void *arg) {
 
 /* Room for need records; grows at most to twice what has arrived and never
  * past limit, so a header claiming gigabytes costs memory only for the
- * records that really arrive. */
+ * records that really arrive. The images live in a mapping of their own,
+ * grown by mremap (no copy) and asking for huge pages: writing 180 MB of
+ * images page by page took 45,000 page faults, a third of the load in a
+ * virtual machine. */
 static int reserve(Part *p, int64_t need, int64_t limit) {
   if (need <= p->cap) return 0;
   int64_t cap = p->cap * 2 > need ? p->cap * 2 : need;
   if (cap > limit) cap = limit;
-  unsigned char *X = realloc(p->X, (size_t)cap * PIX);
-  if (!X) return -1;
+  size_t len = (size_t)cap * PIX;
+  void *X = p->X ? mremap(p->X, (size_t)p->cap * PIX, len, MREMAP_MAYMOVE)
+                 : mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (X == MAP_FAILED) return -1;
+  mem_advise_huge(X, len);
   p->X = X;
+  p->maplen = len;
   int32_t *y = realloc(p->y, (size_t)cap * sizeof(int32_t));
   if (!y) return -1;
   p->y = y;
@@ -488,22 +498,22 @@ int cifar_read(const char *path, CifarOut *out, char *err) {
   if (c->slot) compact_slots(c);
   if (order_batches(c, err) || parse_meta(c, out, err)) goto done;
   int64_t shtr[4] = {c->train.n, 32, 32, 3}, shte[4] = {c->test.n, 32, 32, 3};
-  if (data_adopt(out->Xtr, DT_UINT8, 4, shtr, c->train.X, (size_t)c->train.n * PIX, err)) {
+  if (data_adopt(out->Xtr, DT_UINT8, 4, shtr, c->train.X, (size_t)c->train.n * PIX, c->train.maplen, err)) {
     c->train.X = NULL;
     goto done;
   }
   c->train.X = NULL;
-  if (data_adopt(out->ytr, DT_INT32, 1, shtr, c->train.y, (size_t)c->train.n * 4, err)) {
+  if (data_adopt(out->ytr, DT_INT32, 1, shtr, c->train.y, (size_t)c->train.n * 4, 0, err)) {
     c->train.y = NULL;
     goto done;
   }
   c->train.y = NULL;
-  if (data_adopt(out->Xte, DT_UINT8, 4, shte, c->test.X, (size_t)c->test.n * PIX, err)) {
+  if (data_adopt(out->Xte, DT_UINT8, 4, shte, c->test.X, (size_t)c->test.n * PIX, c->test.maplen, err)) {
     c->test.X = NULL;
     goto done;
   }
   c->test.X = NULL;
-  if (data_adopt(out->yte, DT_INT32, 1, shte, c->test.y, (size_t)c->test.n * 4, err)) {
+  if (data_adopt(out->yte, DT_INT32, 1, shte, c->test.y, (size_t)c->test.n * 4, 0, err)) {
     c->test.y = NULL;
     goto done;
   }
@@ -516,9 +526,9 @@ done:
     tensor_free(out->Xte);
     tensor_free(out->yte);
   }
-  free(c->train.X);
+  if (c->train.X) munmap(c->train.X, c->train.maplen);
   free(c->train.y);
-  free(c->test.X);
+  if (c->test.X) munmap(c->test.X, c->test.maplen);
   free(c->test.y);
   free(c);
   return rc;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 gzFile data_gzopen(const char *path, const char *who, char *err) {
@@ -58,10 +59,11 @@ int64_t data_file_size(const char *path) {
 }
 
 int data_adopt(Tensor *t, DType dt, int ndim, const int64_t *shape, void *data, size_t nbytes,
-               char *err) {
-  Storage *s = storage_adopt(data, nbytes);
+               size_t maplen, char *err) {
+  Storage *s = storage_adopt_mapped(data, nbytes, maplen);
   if (!s) {
-    free(data);
+    if (maplen) munmap(data, maplen);
+    else free(data);
     snprintf(err, DATA_ERRLEN, "out of memory");
     return -1;
   }

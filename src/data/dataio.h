@@ -20,10 +20,11 @@ gzFile data_gzopen(const char *path, const char *who, char *err);
 int data_read_full(gzFile gz, void *buf, size_t n, const char *who, const char *what, char *err);
 /* Size of the file at path in bytes, or -1. */
 int64_t data_file_size(const char *path);
-/* Makes t a contiguous tensor owning `data` (malloc'ed, nbytes long; freed
- * with free() when the storage is released, as storage_new's memory is).
- * On failure frees data and returns -1. */
+/* Makes t a contiguous tensor owning `data`, nbytes long: malloc'ed (maplen
+ * 0; freed with free() when the storage is released, as storage_new's memory
+ * is) or an mmap'd region of maplen bytes (munmap'd). On failure releases
+ * data and returns -1. */
 int data_adopt(Tensor *t, DType dt, int ndim, const int64_t *shape, void *data, size_t nbytes,
-               char *err);
+               size_t maplen, char *err);
 
 #endif

@@ -21,6 +21,14 @@ const char *dtype_name(DType dt) { return DTYPE_NAMES[dt]; }
 
 size_t dtype_size(DType dt) { return dt == DT_UINT8 ? 1 : 4; }
 
+void mem_advise_huge(void *p, size_t nbytes) {
+  if (nbytes >= ((size_t)4 << 20)) {
+    uintptr_t lo = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
+    uintptr_t hi = ((uintptr_t)p + nbytes) & ~(uintptr_t)4095;
+    if (hi > lo) madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+  }
+}
+
 static Storage *storage_alloc(size_t nbytes, int zero) {
   Storage *s = malloc(sizeof *s);
   if (!s) return NULL;
@@ -29,15 +37,10 @@ static Storage *storage_alloc(size_t nbytes, int zero) {
     free(s);
     return NULL;
   }
-  /* As numpy does: ask for transparent huge pages on large buffers, so a
-   * fresh 40 MB result costs 20 page faults instead of 10,000. */
-  if (nbytes >= ((size_t)4 << 20)) {
-    uintptr_t lo = ((uintptr_t)s->data + 4095) & ~(uintptr_t)4095;
-    uintptr_t hi = ((uintptr_t)s->data + nbytes) & ~(uintptr_t)4095;
-    if (hi > lo) madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
-  }
+  mem_advise_huge(s->data, nbytes);
   s->nbytes = nbytes;
   s->refcount = 1;
+  s->maplen = 0;
   return s;
 }
 
@@ -49,6 +52,13 @@ Storage *storage_adopt(void *data, size_t nbytes) {
   s->data = data;
   s->nbytes = nbytes;
   s->refcount = 1;
+  s->maplen = 0;
+  return s;
+}
+
+Storage *storage_adopt_mapped(void *data, size_t nbytes, size_t maplen) {
+  Storage *s = storage_adopt(data, nbytes);
+  if (s) s->maplen = maplen;
   return s;
 }
 
@@ -58,7 +68,8 @@ void storage_retain(Storage *s) {
 
 void storage_release(Storage *s) {
   if (s && --s->refcount == 0) {
-    free(s->data);
+    if (s->maplen) munmap(s->data, s->maplen);
+    else free(s->data);
     free(s);
   }
 }

@@ -19,6 +19,7 @@ typedef struct Storage {
   void *data;        /* owned; freed when refcount drops to 0 */
   size_t nbytes;
   int refcount;
+  size_t maplen;     /* > 0: data is an mmap'd region of maplen bytes (munmap'd) */
 } Storage;
 
 typedef struct Tensor {
@@ -38,10 +39,16 @@ size_t dtype_size(DType dt);
 /* Storage: storage_new returns NULL on allocation failure; the new storage
  * has refcount 1 and zeroed bytes. */
 Storage *storage_new(size_t nbytes);
+/* As numpy does: asks for transparent huge pages on a buffer of 4 MB or
+ * more, so that filling 40 MB costs 20 page faults instead of 10,000 (a
+ * page fault is dear in a virtual machine). Harmless where unsupported. */
+void mem_advise_huge(void *p, size_t nbytes);
 /* Wraps a malloc'd buffer (ownership moves to the storage, which frees it
  * with free()). Returns NULL on allocation failure; data is then still the
  * caller's. */
 Storage *storage_adopt(void *data, size_t nbytes);
+/* As storage_adopt, for a region of maplen bytes from mmap(). */
+Storage *storage_adopt_mapped(void *data, size_t nbytes, size_t maplen);
 void storage_retain(Storage *s);
 void storage_release(Storage *s);
 
