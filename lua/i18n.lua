@@ -63,6 +63,9 @@ M.messages = {
                        en = "weights: %d units as %s images%s" },
   ["plot.smoothed"] = { es = " (suavizadas)", en = " (smoothed)" },
   ["plot.mistakes"] = { es = "errores: real → predicha", en = "mistakes: true → predicted" },
+  ["plot.confusion_examples"] = { es = "el ejemplo más seguro de cada celda (filas: real, columnas: predicha)",
+    en = "the most confident example of each cell (rows: true, columns: predicted)" },
+  ["plot.feature_maps"] = { es = "%d mapas de características de %s", en = "%d feature maps of %s" },
   -- the lesson runner and --check (the last line, "N passed, N failed", is
   -- not translated: graders read it)
   ["lesson.plot"] = { es = "[gráfico: %s]", en = "[plot: %s]" },

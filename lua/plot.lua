@@ -446,14 +446,17 @@ end
 
 -- plot.mistakes(X, y_true, y_pred, classes [, {n=16, cols=, title=}]):
 -- the first n examples whose prediction is wrong, captioned
--- "true → predicted". y_pred may be an N x K score matrix. Returns the path,
--- or nil (and draws nothing) when there is no mistake.
+-- "true → predicted". y_pred may be an N x K score matrix (predict's
+-- probabilities): the caption then ends with the predicted class's
+-- probability. Returns the path, or nil (and draws nothing) when there is
+-- no mistake.
 function M.mistakes(X, y_true, y_pred, classes, opts)
   local who = "plot.mistakes"
   check_tensor(X, who, "X")
   opts = check_opts(opts, who, { n = true, cols = true, title = true })
   local N = X:dim() >= 1 and X:size(1) or 0
   y_true = class_indices(y_true, N, who, "y_true")
+  local scores = is_tensor(y_pred) and y_pred:dim() == 2 and y_pred or nil
   y_pred = class_indices(y_pred, N, who, "y_pred")
   if type(classes) ~= "table" then fail(who, "classes: expected a list of names, got " .. type(classes)) end
   local limit = opts.n or 16
@@ -469,11 +472,70 @@ function M.mistakes(X, y_true, y_pred, classes, opts)
     end
     if a ~= b and #index < limit then
       index[#index + 1] = i
-      captions[#captions + 1] = classes[a] .. " → " .. classes[b]
+      captions[#captions + 1] = classes[a] .. " → " .. classes[b] ..
+        (scores and string.format(" %.0f%%", 100 * scores[i][b]) or "")
     end
   end
   if #index == 0 then return nil end
   return image_grid(X, index, captions, opts.cols, opts.title or T("plot.mistakes"), "mistakes", who)
+end
+
+-- plot.confusion_examples(X, y_true, probs, classes [, {title=}]): the
+-- "top samples" grid of ConvNetJS's CIFAR-10 demo: K x K cells, row i the
+-- true class, column j the predicted one; in each cell the image of class i
+-- predicted as j that the model gave the highest probability of j, with
+-- that probability (the diagonal also names the class). Empty where no
+-- image of class i was predicted as j. probs is the N x K output of predict.
+function M.confusion_examples(X, y_true, probs, classes, opts)
+  local who = "plot.confusion_examples"
+  check_tensor(X, who, "X")
+  check_tensor(probs, who, "probs")
+  opts = check_opts(opts, who, { title = true })
+  local N = X:dim() >= 1 and X:size(1) or 0
+  if type(classes) ~= "table" or #classes < 2 then
+    fail(who, "classes: expected a list of at least 2 names, got " .. type(classes))
+  end
+  local K = #classes
+  if probs:dim() ~= 2 or probs:size(1) ~= N or probs:size(2) ~= K then
+    fail(who, string.format("probs: expected %d x %d scores (images x classes), got %s", N, K, shape_str(probs)))
+  end
+  y_true = class_indices(y_true, N, who, "y_true")
+  local pred, best, at = probs:argmax(2), {}, {}
+  for i = 1, N do
+    local a, b = math.tointeger(y_true[i]), math.tointeger(pred[i])
+    if not a or a < 1 or a > K then
+      fail(who, string.format("y_true: expected class indices in 1..%d, got %s at position %d", K, tostring(y_true[i]), i))
+    end
+    local cell, p = (a - 1) * K + b, probs[i][b]
+    if not best[cell] or p > best[cell] then best[cell], at[cell] = p, i end
+  end
+  local index, captions = {}, {}
+  for cell = 1, K * K do
+    local i, j = (cell - 1) // K + 1, (cell - 1) % K + 1
+    index[cell] = at[cell] or 0
+    captions[cell] = at[cell] and string.format("%s%.0f%%", i == j and (classes[i] .. " ") or "", 100 * best[cell]) or ""
+  end
+  return image_grid(X, index, captions, K, opts.title or T("plot.confusion_examples"), "confusion_examples", who)
+end
+
+-- plot.feature_maps(a [, {cols=, title=, name=}]): the channels of one
+-- image's activations (H x W x C, or 1 x H x W x C as model:activations
+-- gives them) as C grey images, each scaled to its own range.
+function M.feature_maps(a, opts)
+  local who = "plot.feature_maps"
+  check_tensor(a, who, "a")
+  opts = check_opts(opts, who, { cols = true, title = true, name = true })
+  local sh = a:shape()
+  if #sh == 4 and sh[1] == 1 then sh = { sh[2], sh[3], sh[4] } end
+  if #sh ~= 3 then fail(who, "expected H x W x C or 1 x H x W x C activations, got " .. shape_str(a)) end
+  local h, w, c = sh[1], sh[2], sh[3]
+  local cols = a:contiguous():reshape(h * w, c) -- inputs x units: one tile per channel
+  return mosaic_plot {
+    kind = "feature_maps", who = who,
+    title = opts.title or T("plot.feature_maps", c, opts.name or (h .. "x" .. w)), src = cols,
+    mosaic = { layout = "columns", h = h, w = w, c = 1, n = c, cols = opts.cols or default_cols(c) },
+    minmax = true, palette = "grey", cbrange = { 0, 255 }, colorbox = false,
+  }
 end
 
 -- The cells plot.confusion shows: counts, or with normalize "true" each row

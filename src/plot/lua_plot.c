@@ -154,7 +154,7 @@ static int opt_int(lua_State *L, int t, const char *key, int def, int lo, int hi
  * opts: who, h, w, c (tile shape), layout = "rows" (src's first dimension
  * runs over tiles: images N x H x W [x 3]) | "columns" (src is inputs x
  * units: a weight matrix, one tile per column) | "single" (src is one tile),
- * index = {1-based tiles} (default all), cols, gap, band, smooth (sigma),
+ * index = {1-based tiles; 0 leaves a cell empty} (default all), cols, gap, band, smooth (sigma),
  * minmax (scale each tile to 0..255), bg (default NaN). min and max are
  * over the tile values written (after smoothing and scaling). */
 static int l_plot_mosaic(lua_State *L) {
@@ -220,8 +220,8 @@ static int l_plot_mosaic(lua_State *L) {
         return luaL_error(L, "%s: index[%d]: expected an integer, got %s", who, (int)i + 1, luaL_typename(L, -1));
       t = lua_tointeger(L, -1) - 1;
       lua_pop(L, 1);
-      if (t < 0 || t >= ntiles)
-        return luaL_error(L, "%s: index[%d]: expected 1..%d, got %d", who, (int)i + 1, (int)ntiles, (int)t + 1);
+      if (t < -1 || t >= ntiles)
+        return luaL_error(L, "%s: index[%d]: expected 0..%d, got %d", who, (int)i + 1, (int)ntiles, (int)t + 1);
     }
     pick[i] = (int32_t)t;
   }
@@ -241,6 +241,7 @@ static int l_plot_mosaic(lua_State *L) {
   int64_t units = columns ? src->shape[1] : 0;
   for (int i = 0; i < m.n; i++) {
     int64_t t = pick[i];
+    if (t < 0) continue; /* an empty cell keeps the background */
     if (columns)
       for (int64_t p = 0; p < per; p++) tile[p] = data[p * units + t];
     else

@@ -221,8 +221,12 @@ T.test("mistakes: captions 'true → predicted', first n wrong ones", function()
   -- scores as predictions
   local scores = tensor.zeros(10, 3)
   for i = 1, 10 do scores:set(i, yp[i], 1) end
+  for i = 1, 10 do scores:set(i, yt[i], 0.25) end -- the predicted class keeps 1, or 0.25 when right
+  scores:set(2, yp[2], 0.875)
   local p2 = plot.mistakes(X, yt, scores, { "airplane", "automobile", "cat" }, { n = 2 })
-  T.ok(p2 ~= nil)
+  local gp2 = assert(io.open((p2:gsub("%.png$", ".gp")))):read("a")
+  T.ok(gp2:find("'automobile → cat 88%'", 1, true) and gp2:find("'cat → airplane 100%'", 1, true),
+    "scores: the caption ends with the predicted class's probability: " .. gp2)
   T.eq(plot.mistakes(X, yt, yt, { "a", "b", "c" }), nil, "no mistake: nothing drawn")
 end)
 
