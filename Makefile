@@ -6,7 +6,7 @@
 PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
-PKGS    := lua5.4 openblas zlib readline libcurl libcrypto libcmark libzmq jansson libseccomp
+PKGS    := lua5.4 openblas zlib libisal readline libcurl libcrypto libcmark libzmq jansson libseccomp
 
 CFLAGS  ?= -O2 -g
 # GCC's -O2 vectorizes only loops whose trip count is known; the element-wise
@@ -27,7 +27,7 @@ BIN     ?= nnlab
 
 # Debian packages: build, run time, and what the tests and benchmarks compare against.
 DEB_BUILD := build-essential pkg-config liblua5.4-dev libopenblas-dev libdnnl-dev zlib1g-dev \
-             libreadline-dev libcurl4-openssl-dev libssl-dev libcmark-dev libzmq3-dev libjansson-dev libseccomp-dev
+             libreadline-dev libisal-dev libcurl4-openssl-dev libssl-dev libcmark-dev libzmq3-dev libjansson-dev libseccomp-dev
 DEB_RUN   := gnuplot-nox
 DEB_TEST  := python3 python3-numpy python3-sklearn tmux curl clang libclang-rt-14-dev \
              python3-jupyter-client python3-zmq python3-nbformat python3-nbclient jupyter-nbconvert
@@ -52,7 +52,7 @@ $(BUILD)/cnn_step: $(BUILD)/bench/cnn_step.o $(KCHECK_OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 # bench/cnn_train: trains lesson 04's network on CIFAR-10 with the kernels alone.
 $(BUILD)/cnn_train: $(BUILD)/bench/cnn_train.o $(KCHECK_OBJS) \
-                    $(addprefix $(BUILD)/src/data/,cifar.o dataio.o tar.o)
+                    $(addprefix $(BUILD)/src/data/,cifar.o dataio.o tar.o stream.o)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 $(BUILD)/conv_bench: $(BUILD)/bench/conv_bench.o $(BUILD)/src/nn/conv2d.o $(BUILD)/src/nn/conv2d_dnnl.o \
                      $(BUILD)/src/tensor/gemm.o

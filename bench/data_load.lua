@@ -1,7 +1,7 @@
 -- data_load.lua — loads one dataset (arg: mnist | cifar10) and prints the
 -- wall time of the load and the peak resident memory (VmHWM) of the process.
 local which = arg and arg[1] or ...
-local clock = tensor._clock or os.clock
+local clock = nnlab.clock -- wall seconds (os.clock would add up the CPU time of every thread)
 local t0 = clock()
 local train, test = data[which]()
 local secs = clock() - t0

@@ -754,6 +754,21 @@ y_pred may be an N x K score matrix. Draws nothing (returns nil) when there
 is no mistake.
 > plot.mistakes(test.X, test.y, model:predict(test.X), test.classes, {n = 16})
 
+@ plot.confusion_examples(X, y_true, probs, classes [, {title=}])
+The confusion matrix drawn with images (the "top samples" grid of ConvNetJS's
+CIFAR-10 demo): K x K cells, row i the true class and column j the predicted
+one; each cell shows the image of class i predicted as j to which the model
+gave the highest probability of j, captioned with that probability (the
+diagonal also names the class). A cell stays empty when no image of class i
+was predicted as j. probs is the N x K output of predict.
+> plot.confusion_examples(test.X, test.y, model:predict(test.X), test.classes)
+
+@ plot.feature_maps(a [, {cols=, title=, name=}])
+The channels of one image's activations (H x W x C, or 1 x H x W x C as
+model:activations gives them) as C grey tiles, each scaled to its own range:
+what each filter of a convolution found in the image.
+> plot.feature_maps(model:activations(test.X:narrow(1, 1, 1))[2])
+
 @ plot.lines(series [, {title=, xlabel=, ylabel=, ymin=, ymax=, x0=1}])
 Line plot of one or more series: a list of numbers, a list of {name,
 values}, or a table name -> values.

@@ -345,7 +345,7 @@ static int visit(void *ctx, TarEntry *e, char *err) {
 }
 
 typedef struct FileSrc {
-  gzFile gz;
+  DataStream *gz;
   const char *path;
 } FileSrc;
 
@@ -364,22 +364,21 @@ static int read_file(Ctx *c, const char *dir, const char *base, int required, ch
              "and batches.meta.txt)", dir, base);
     return -1;
   }
-  FileSrc f = {data_gzopen(path, "cifar", err), path};
+  FileSrc f = {data_open(path, "cifar", err), path};
   if (!f.gz) return -1;
   int rc = take_file(c, base, (int64_t)st.st_size, file_read_fn, &f, path, err);
   if (rc == 0) {
     unsigned char extra;
-    int errnum = Z_OK;
-    if (gzread(f.gz, &extra, 1) != 0) {
+    const char *why;
+    if (stream_read(f.gz, &extra, 1) != 0) {
       snprintf(err, DATA_ERRLEN, "cifar: %.400s: unexpected bytes after the records", path);
       rc = -1;
-    } else if ((gzerror(f.gz, &errnum), errnum) != Z_OK) {
-      snprintf(err, DATA_ERRLEN, "cifar: %.400s is truncated or corrupt (%s)", path,
-               gzerror(f.gz, &errnum));
+    } else if (stream_status(f.gz, &why) != STREAM_OK) {
+      snprintf(err, DATA_ERRLEN, "cifar: %.400s is truncated or corrupt (%s)", path, why);
       rc = -1;
     }
   }
-  gzclose(f.gz);
+  stream_close(f.gz);
   return rc;
 }
 

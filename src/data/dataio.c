@@ -1,5 +1,6 @@
-/* dataio.c — exact reads through zlib (gzread reads plain files unchanged,
- * so one path serves `.gz` and raw files), and buffer adoption by tensors. */
+/* dataio.c — exact reads through a stream (stream.h passes plain files
+ * unchanged, so one path serves `.gz` and raw files), and buffer adoption
+ * by tensors. */
 #include "dataio.h"
 
 #include <unistd.h>
@@ -13,35 +14,30 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
-gzFile data_gzopen(const char *path, const char *who, char *err) {
+DataStream *data_open(const char *path, const char *who, char *err) {
   char why[DATA_ERRLEN - 64];
   int fd = open_regular(path, "a file", why, sizeof why);
   if (fd < 0) {
     snprintf(err, DATA_ERRLEN, "%s: %s", who, why);
     return NULL;
   }
-  errno = 0;
-  gzFile gz = gzdopen(fd, "rb");
-  if (!gz) {
+  DataStream *s = stream_open_fd(fd);
+  if (!s) {
     close(fd);
-    snprintf(err, DATA_ERRLEN, "%s: cannot open %s: %s", who, path,
-             errno ? strerror(errno) : "out of memory");
-    return NULL;
+    snprintf(err, DATA_ERRLEN, "%s: cannot open %s: out of memory", who, path);
   }
-  gzbuffer(gz, 1 << 18);
-  return gz;
+  return s;
 }
 
-int data_read_full(gzFile gz, void *buf, size_t n, const char *who, const char *what, char *err) {
+int data_read_full(DataStream *s, void *buf, size_t n, const char *who, const char *what, char *err) {
   unsigned char *p = buf;
   while (n > 0) {
-    unsigned chunk = n > (1u << 30) ? (1u << 30) : (unsigned)n;
-    int got = gzread(gz, p, chunk);
+    size_t chunk = n > (1u << 30) ? (1u << 30) : n;
+    long got = stream_read(s, p, chunk);
     if (got <= 0) {
-      int errnum = Z_OK;
-      const char *msg = gzerror(gz, &errnum);
-      if (got < 0 || (errnum != Z_OK && errnum != Z_BUF_ERROR))
-        snprintf(err, DATA_ERRLEN, "%s: %s is corrupt (%s)", who, what, msg ? msg : "read error");
+      const char *why;
+      if (stream_status(s, &why) == STREAM_CORRUPT)
+        snprintf(err, DATA_ERRLEN, "%s: %s is corrupt (%s)", who, what, why);
       else
         snprintf(err, DATA_ERRLEN, "%s: %s is truncated (%zu more bytes expected)", who, what, n);
       return -1;

@@ -66,11 +66,11 @@ int idx_read(const char *path, Tensor *t, char *err) {
   char terr[TENSOR_ERRLEN];
   memset(t, 0, sizeof *t);
   int64_t fsize = data_file_size(path);
-  gzFile gz = data_gzopen(path, "idx", err);
+  DataStream *gz = data_open(path, "idx", err);
   if (!gz) return -1;
   if (data_read_full(gz, head, 4, "idx", path, err)) goto fail;
   int type = head[2], ndim = head[3];
-  int direct = gzdirect(gz);
+  int direct = stream_direct(gz);
   if (head[0] != 0 || head[1] != 0 || elem_info(type, &esize, &dt, &tname) != 0) {
     snprintf(err, DATA_ERRLEN,
              "idx: %s: wrong magic number 0x%02X%02X%02X%02X (expected 00 00, a type of 08 09 0B "
@@ -138,23 +138,24 @@ int idx_read(const char *path, Tensor *t, char *err) {
     free(buf);
   }
   unsigned char extra;
-  int more = gzread(gz, &extra, 1), errnum = Z_OK;
-  const char *msg = gzerror(gz, &errnum);
-  if (more != 0 || errnum != Z_OK) {
+  long more = stream_read(gz, &extra, 1);
+  const char *msg;
+  int st = stream_status(gz, &msg);
+  if (more != 0 || st != STREAM_OK) {
     if (more > 0)
       snprintf(err, DATA_ERRLEN,
                "idx: %s: more bytes after the %lld elements its dimensions give (wrong sizes?)",
                path, (long long)numel);
-    else if (errnum == Z_BUF_ERROR)
+    else if (st == STREAM_TRUNCATED)
       snprintf(err, DATA_ERRLEN, "idx: %s is truncated (the gzip stream ends early)", path);
     else
-      snprintf(err, DATA_ERRLEN, "idx: %s is corrupt (%s)", path, msg ? msg : "read error");
+      snprintf(err, DATA_ERRLEN, "idx: %s is corrupt (%s)", path, msg);
     goto fail;
   }
-  gzclose(gz);
+  stream_close(gz);
   return 0;
 fail:
   tensor_free(t);
-  gzclose(gz);
+  stream_close(gz);
   return -1;
 }

@@ -1,4 +1,4 @@
-/* tar.c — tar entries streamed through zlib. Each 512-byte header is checked
+/* tar.c — tar entries streamed through stream.h. Each 512-byte header is checked
  * (checksum, octal or base-256 size) and the archive must end with its zero
  * block, so a cut-off download is reported instead of read as shorter data. */
 #include "tar.h"
@@ -20,7 +20,7 @@ int tar_entry_read(TarEntry *e, void *buf, size_t n, char *err) {
   return 0;
 }
 
-static int skip(gzFile gz, int64_t n, const char *path, char *err) {
+static int skip(DataStream *gz, int64_t n, const char *path, char *err) {
   unsigned char buf[1 << 14];
   while (n > 0) {
     size_t k = n > (int64_t)sizeof buf ? sizeof buf : (size_t)n;
@@ -67,10 +67,10 @@ int tar_each(const char *path, TarVisit visit, void *ctx, char *err) {
   char what[600], longname[512] = "";
   TarEntry e;
   snprintf(what, sizeof what, "tar archive %s", path);
-  gzFile gz = data_gzopen(path, "tar", err);
+  DataStream *gz = data_open(path, "tar", err);
   if (!gz) return -1;
   for (;;) {
-    int got = gzread(gz, h, 512);
+    int got = (int)stream_read(gz, h, 512);
     if (got == 0) {
       snprintf(err, DATA_ERRLEN, "tar: %s is truncated (it ends without the end-of-archive block)",
                path);
@@ -124,18 +124,19 @@ int tar_each(const char *path, TarVisit visit, void *ctx, char *err) {
   /* Read to the end so that a damaged or cut gzip trailer is noticed too. */
   for (;;) {
     unsigned char rest[1 << 14];
-    int got = gzread(gz, rest, sizeof rest), errnum = Z_OK;
-    const char *msg = gzerror(gz, &errnum);
-    if (got < 0 || errnum != Z_OK) {
+    long got = stream_read(gz, rest, sizeof rest);
+    const char *why;
+    int st = stream_status(gz, &why);
+    if (got < 0 || st != STREAM_OK) {
       snprintf(err, DATA_ERRLEN, "tar: %s is %s (%s)", path,
-               errnum == Z_BUF_ERROR ? "truncated" : "corrupt", msg ? msg : "read error");
+               st == STREAM_TRUNCATED ? "truncated" : "corrupt", why);
       goto fail;
     }
     if (got == 0) break;
   }
-  gzclose(gz);
+  stream_close(gz);
   return 0;
 fail:
-  gzclose(gz);
+  stream_close(gz);
   return -1;
 }

@@ -1,5 +1,5 @@
 /* tar.h — a streaming reader of tar archives (ustar, GNU long names, pax
- * headers skipped) from a zlib stream: entries are visited in order and
+ * headers skipped) from a stream (stream.h): entries are visited in order and
  * their data read without unpacking anything to disk. */
 #ifndef NNLAB_TAR_H
 #define NNLAB_TAR_H
@@ -7,7 +7,7 @@
 #include "dataio.h"
 
 typedef struct TarEntry {
-  gzFile gz;
+  DataStream *gz;
   const char *archive;  /* for messages */
   char name[512];
   int64_t size;         /* bytes of data */

@@ -44,6 +44,14 @@ open('bad_gznotrailer.idx.gz', 'wb').write(gz[:-6])
 c = bytearray(gz); 
 for i in range(12, len(c) - 8): c[i] ^= 0x5A
 open('bad_gzcorrupt.idx.gz', 'wb').write(bytes(c))
+# gzip as written by other tools: several members one after another (pigz,
+# `cat a.gz b.gz`), bytes after the last member, a damaged CRC-32
+raw = open('t0d.idx', 'rb').read()
+cut = len(raw) // 3
+open('t0d_members.idx.gz', 'wb').write(gzip.compress(raw[:cut]) + gzip.compress(raw[cut:2 * cut]) + gzip.compress(raw[2 * cut:]))
+open('t0d_garbage.idx.gz', 'wb').write(gzip.compress(raw) + b'\x00\x00 trailing bytes')
+c = bytearray(gzip.compress(raw)); c[-6] ^= 0x01
+open('bad_gzcrc.idx.gz', 'wb').write(bytes(c))
 open('labels_bad.idx', 'wb').write(bytes([0, 0, 8, 1, 0, 0, 0, 4, 0, 9, 10, 3]))
 open('labels_ok.idx', 'wb').write(bytes([0, 0, 8, 1, 0, 0, 0, 4, 0, 9, 1, 3]))
 ]==]
@@ -105,6 +113,20 @@ bad("bad_gznotrailer.idx.gz", {})
 bad("bad_gzcorrupt.idx.gz", "corrupt")
 bad("does_not_exist.idx", "cannot open")
 bad("", "expected a file, got")
+
+T.test("gzip of several members, or with bytes after it, reads as the whole file", function()
+  local want = data.idx(T.tmp("t0d.idx"))
+  for _, n in ipairs { "t0d_members.idx.gz", "t0d_garbage.idx.gz" } do
+    local got = data.idx(T.tmp(n))
+    T.eq(table.concat(got:shape(), "x"), table.concat(want:shape(), "x"), n)
+    T.eq((got - want):abs():max(), 0, n)
+  end
+end)
+
+T.test("a gzip whose CRC-32 does not match is corrupt", function()
+  local err = T.raises(function() return data.idx(T.tmp("bad_gzcrc.idx.gz")) end, { "corrupt" })
+  T.ok(err:find("data check", 1, true), err)
+end)
 
 T.test("idx truncated gzip says truncated or corrupt", function()
   for _, n in ipairs { "bad_gztrunc.idx.gz", "bad_gznotrailer.idx.gz" } do
