@@ -17,6 +17,11 @@ M.messages = {
   ["fit.eta"] = { es = "faltan", en = "ETA" },
   ["fit.stopped"] = { es = "detenido con Ctrl-C; épocas completas en el historial:",
                       en = "stopped by Ctrl-C; complete epochs in the history:" },
+  -- fit's early stopping (printed by lua/nn.lua: monitor, epochs, value, epoch)
+  ["fit.early_stop"] = { es = "Parada temprana tras la época %d: %s no mejora desde hace %d épocas (la mejor: %.4f, época %d)",
+                         en = "Stopped early after epoch %d: %s has not improved for %d epochs (best: %.4f, epoch %d)" },
+  ["fit.restored"] = { es = "Restaurados los pesos de la época %d (la mejor en %s: %.4f)",
+                       en = "Restored the weights of epoch %d (best %s: %.4f)" },
   -- model:summary()
   ["summary.model"] = { es = "Modelo: Sequential", en = "Model: Sequential" },
   ["summary.unbuilt"] = { es = " (aún sin construir: los tamaños se deducen en el primer uso)",

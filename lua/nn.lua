@@ -122,15 +122,30 @@ function methods.compile(self, opts)
   return self
 end
 
+-- The lines early stopping adds to fit's report (verbose > 0).
+local function early_report(es)
+  local T = i18n.t
+  local name = T("fit." .. es.monitor)
+  if es.stopped_epoch > 0 then
+    print(T("fit.early_stop", es.stopped_epoch, name, es.stopped_epoch - es.best_epoch, es.best, es.best_epoch))
+  end
+  if es.restored then print(T("fit.restored", es.best_epoch, name, es.best)) end
+end
+
 -- model:fit(X, y, {epochs, batch_size, validation_split, validation_data={X, y},
--- shuffle, verbose, on_epoch}) -> history. on_epoch(epoch, logs) returning
--- false stops training after that epoch. Everything fit does is
--- src/nn/lua_fit.c's; this only puts the caller's line on its errors.
+-- shuffle, verbose, on_epoch, lr_schedule, early_stopping}) -> history.
+-- on_epoch(epoch, logs) returning false stops training after that epoch.
+-- Everything fit does is src/nn/lua_fit.c's; this puts the caller's line on
+-- its errors and prints what early stopping did.
 function methods.fit(self, X, y, opts)
   if type(opts) == "table" then check_shuffle(opts.shuffle) end
   C.fit_words(i18n.fit_words())
-  local ok, r = pcall(self._fit, self, X, y, opts)
+  local ok, r, es = pcall(self._fit, self, X, y, opts)
   if not ok then error(type(r) == "string" and r:gsub("^lua/nn%.lua:%d+: ", "") or r, 2) end
+  local verbose = type(opts) == "table" and opts.verbose
+  if es and (verbose == nil or verbose == true or (type(verbose) == "number" and verbose > 0)) then
+    early_report(es)
+  end
   return r
 end
 

@@ -4,5 +4,29 @@
 -- optimizer:step(model) applies one update from the layers' gradients;
 -- optimizer.lr can be changed between epochs. The options are read and
 -- checked in C (src/nn/lua_optim.c), as the layers' are.
+-- optim.schedules makes the ready-made values of fit's lr_schedule option
+-- (checked and computed in C by fit: src/nn/lua_fit.c, fit_callbacks.c).
 local C = require "_optim"
-return { sgd = C.sgd, adam = C.adam }
+
+local schedules = {}
+
+-- optim.schedules.cosine([{min_lr=0}]): PyTorch's CosineAnnealingLR over
+-- fit's epochs, the same as lr_schedule = "cosine".
+function schedules.cosine(opts)
+  if opts ~= nil and type(opts) ~= "table" then
+    error("optim.schedules.cosine: expected nothing or {min_lr=}, got " .. type(opts), 2)
+  end
+  return { cosine = true, min_lr = opts and opts.min_lr }
+end
+
+-- optim.schedules.step(every [, factor=0.1]) or step{every=, factor=}:
+-- PyTorch's StepLR, lr multiplied by factor every `every` epochs.
+function schedules.step(every, factor)
+  if type(every) == "table" then every, factor = every.every, every.factor end
+  if type(every) ~= "number" then
+    error("optim.schedules.step: expected the number of epochs between decays, got " .. type(every), 2)
+  end
+  return { step = every, factor = factor }
+end
+
+return { sgd = C.sgd, adam = C.adam, schedules = schedules }
