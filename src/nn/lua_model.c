@@ -247,6 +247,28 @@ static int l_model_predict(lua_State *L) {
   return 1;
 }
 
+/* model:activations(X [, batch]) -> {out of layer 1, ..., out of layer n},
+ * each N, then that layer's output shape (Keras: a Model whose outputs are
+ * every layer's output, then predict). */
+static int l_model_activations(lua_State *L) {
+  Model *m = &check_model(L, 1)->m;
+  char err[NN_ERRLEN];
+  float *outs[NN_MAXLAYERS];
+  lua_Integer batch = luaL_optinteger(L, 3, 256);
+  if (batch < 1) return lu_error(L, "activations", "batch_size must be >= 1, got %I", (lua_Integer)batch);
+  Tensor *X = nn_model_input(L, 1, 2, "activations");
+  int64_t sh[TENSOR_MAXDIM + 1];
+  sh[0] = X->shape[0];
+  lua_createtable(L, m->n, 0);
+  for (int i = 0; i < m->n; i++) {
+    memcpy(sh + 1, m->shape[i + 1].d, sizeof(int64_t) * (size_t)m->shape[i + 1].nd);
+    outs[i] = tensor_f32(lt_push_uninit(L, DT_FLOAT32, m->shape[i + 1].nd + 1, sh, "activations"));
+    lua_rawseti(L, -2, i + 1);
+  }
+  if (trainer_activations(m, X, sh[0], batch, outs, err)) lu_raise(L, "activations", err);
+  return 1;
+}
+
 static int l_model_save(lua_State *L) {
   Model *m = &check_model(L, 1)->m;
   const char *path = luaL_checkstring(L, 2);
@@ -377,6 +399,7 @@ void nn_open_model(lua_State *L) {
     {"add", l_model_add},         {"forward", l_model_forward},   {"backward", l_model_backward},
     {"train", l_model_train},     {"eval", l_model_eval},         {"_compile", l_model_compile},
     {"_fit", nn_model_fit},       {"evaluate", l_model_evaluate}, {"predict", l_model_predict},
+    {"activations", l_model_activations},
     {"save", l_model_save},       {"_info", l_model_info},        {NULL, NULL}};
   luaL_newmetatable(L, MODEL_MT);
   lua_pushcfunction(L, l_model_gc);

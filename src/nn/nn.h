@@ -152,6 +152,10 @@ int trainer_evaluate(Model *m, LossKind loss, const Tensor *X, const int32_t *y,
                      int64_t n, int64_t batch, double *lossv, double *acc, char *err);
 /* out (n x feat[n]) = the model's outputs for rows of X. */
 int trainer_predict(Model *m, const Tensor *X, int64_t n, int64_t batch, float *out, char *err);
+/* Every layer's output for rows 0..n of X, in inference mode, batch rows
+ * at a time: outs[i] (n x feat[i+1] floats, the caller's) gets layer i's. */
+int trainer_activations(Model *m, const Tensor *X, int64_t n, int64_t batch, float *const *outs,
+                        char *err);
 
 /* ---- model_io.c -------------------------------------------------------- */
 #define MODEL_FILE_VERSION 3  /* 3: kinds, options and tensors by name; 1 and 2 still load */

@@ -11,6 +11,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 int trainer_epoch(FitState *s, double *lossv, double *accv, double *seconds, char *err) {
   Model *m = s->m;
@@ -97,6 +98,24 @@ int trainer_predict(Model *m, const Tensor *X, int64_t n, int64_t batch, float *
     gather_rows(m->act[start], X, NULL, r0, rows, m->feat[0], scale, offset);
     model_forward(m, rows, start);
     for (int64_t k = 0; k < rows * K; k++) out[r0 * K + k] = m->act[m->n][k];
+  }
+  m->last_batch = 0;
+  return 0;
+}
+
+int trainer_activations(Model *m, const Tensor *X, int64_t n, int64_t batch, float *const *outs,
+                        char *err) {
+  float scale, offset;
+  int start = model_input_stage(m, &scale, &offset);
+  if (model_reserve(m, batch, err)) return -1;
+  m->training = 0;
+  for (int64_t r0 = 0; r0 < n; r0 += batch) {
+    int64_t rows = r0 + batch <= n ? batch : n - r0;
+    gather_rows(m->act[start], X, NULL, r0, rows, m->feat[0], scale, offset);
+    model_forward(m, rows, start);
+    /* act[i+1] leaves layer i; a fused first layer wrote act[1] in the gather */
+    for (int i = 0; i < m->n; i++)
+      memcpy(outs[i] + r0 * m->feat[i + 1], m->act[i + 1], (size_t)(rows * m->feat[i + 1]) * sizeof(float));
   }
   m->last_batch = 0;
   return 0;
