@@ -571,11 +571,26 @@ Returns the model.
 @ Model:fit(X, y, options) -> history
 Trains the model. Options: epochs, batch_size, validation_split,
 validation_data={X, y}, shuffle=true, verbose=1 (a progress bar per epoch),
-on_epoch=function(epoch, logs) (returning false stops after that epoch).
-Returns {loss=, accuracy=, val_loss=, val_accuracy=, seconds=}, one value
-per epoch. Ctrl-C stops after the current batch and returns the history of
-the complete epochs; the model stays usable.
+on_epoch=function(epoch, logs) (returning false stops after that epoch),
+lr_schedule, early_stopping. Returns {loss=, accuracy=, val_loss=,
+val_accuracy=, seconds=, lr=}, one value per epoch. Ctrl-C stops after the
+current batch and returns the history of the complete epochs; the model
+stays usable. lr_schedule sets the optimizer's lr before each epoch (Keras's
+LearningRateScheduler): a function(epoch, lr) returning the new lr, called
+with the epoch number as printed (1 for "Epoch 1/5", not Keras's 0) and the
+current lr; "cosine" (from the optimizer's lr down towards 0 over the
+epochs: lr0*(1+cos(pi*(epoch-1)/epochs))/2, PyTorch's CosineAnnealingLR);
+or optim.schedules.cosine{min_lr=} / optim.schedules.step(every, factor)
+(also written {cosine=true, min_lr=} and {step=every, factor=}). The last lr
+stays set after fit, as in Keras. early_stopping={patience=0,
+monitor="val_loss", min_delta=0, restore_best=false} (Keras's EarlyStopping;
+monitor is "val_loss", "val_accuracy", "loss" or "accuracy"): training stops
+once the monitored value has not improved by more than min_delta for
+`patience` epochs, and the history ends there; restore_best (or Keras's
+restore_best_weights) puts back every tensor of every layer as it was after
+the best epoch when fit ends, whether it stopped early or not.
 > hist = model:fit(train.X, train.y, {epochs = 5, batch_size = 64})
+> hist = model:fit(X, y, {epochs = 30, validation_split = 0.1, lr_schedule = "cosine", early_stopping = {patience = 3, restore_best = true}})
 
 @ Model:evaluate(X, y) -> table
 The loss and the metrics on X, y: {loss=, accuracy=}.
@@ -584,6 +599,13 @@ The loss and the metrics on X, y: {loss=, accuracy=}.
 @ Model:predict(X) -> Tensor
 The model's output for X (N x K scores or probabilities).
 > model:predict(test.X):argmax(2)
+
+@ Model:activations(X [, batch_size=256]) -> list of Tensors
+Every layer's output for X, in order: entry i is layer i's output, N x that
+layer's output shape (Keras: a Model whose outputs are all the layers'
+outputs, then predict). Inference mode, computed batch_size rows at a time;
+the last entry is model:predict(X).
+> a = model:activations(test.X:narrow(1, 1, 8)); a[3]:shape()
 
 @ Model:forward(x) -> Tensor
 The output for a batch x, keeping what backward needs.
@@ -642,6 +664,19 @@ Stochastic gradient descent, with PyTorch's update rule: `g = dW + weight_decay*
 Adam: moving averages of the gradient and its square, bias-corrected,
 W = W - lr * m / (sqrt(v) + eps).
 > optim.adam{lr = 1e-3}
+
+@ optim.schedules.cosine([{min_lr=0}]) -> schedule
+For fit's lr_schedule: cosine annealing from the optimizer's lr to min_lr
+over fit's epochs, lr = min_lr + (lr0 - min_lr)*(1 + cos(pi*(epoch-1)/epochs))/2
+for epoch 1, 2, ... (PyTorch's CosineAnnealingLR with T_max = epochs, stepped
+each epoch). lr_schedule = "cosine" is the same with min_lr 0.
+> model:fit(X, y, {epochs = 20, lr_schedule = optim.schedules.cosine{min_lr = 1e-4}})
+
+@ optim.schedules.step(every [, factor=0.1]) -> schedule
+For fit's lr_schedule: the lr is multiplied by factor every `every` epochs,
+lr = lr0 * factor^floor((epoch-1)/every) (PyTorch's StepLR). Also written
+step{every=, factor=} or, in fit, lr_schedule = {step=every, factor=}.
+> model:fit(X, y, {epochs = 30, lr_schedule = optim.schedules.step(10, 0.5)})
 
 @ Optimizer
 An optimizer made by optim.sgd or optim.adam. Its settings read as fields
@@ -1009,6 +1044,13 @@ local function public_functions()
         local name = mname .. "." .. k
         out[#out + 1] = { name = name, fn = mod[k], doc_names = { name } }
       end
+    end
+  end
+  for _, sub in ipairs { "optim.schedules" } do -- tables of functions inside a module
+    local m, k = sub:match("^(%w+)%.(%w+)$")
+    local t = type(rawget(_G, m)) == "table" and rawget(_G, m)[k]
+    for name, f in pairs(type(t) == "table" and t or {}) do
+      if type(f) == "function" then out[#out + 1] = { name = sub .. "." .. name, fn = f, doc_names = { sub .. "." .. name } } end
     end
   end
   local seen_types = {}
