@@ -125,9 +125,9 @@ end)
 T.test("a schedule function is called with (epoch, lr) for epochs 1..E before each epoch", function()
   local X, y = blobs(60)
   local m = small_model(0.3)
-  local calls, seen = {}, {}
+  local calls, seen, logs_lr = {}, {}, {}
   local h = m:fit(X, y, { epochs = 4, verbose = 0,
-    on_epoch = function(e) seen[#seen + 1] = #calls end,
+    on_epoch = function(e, logs) seen[#seen + 1] = #calls; logs_lr[e] = logs.lr end,
     lr_schedule = function(epoch, lr)
       calls[#calls + 1] = { epoch, lr }
       return lr * 0.5
@@ -138,6 +138,7 @@ T.test("a schedule function is called with (epoch, lr) for epochs 1..E before ea
     T.near(calls[e][2], 0.3 * 0.5 ^ (e - 1), 1e-15, "call " .. e .. " gets the current lr")
     T.near(h.lr[e], 0.3 * 0.5 ^ e, 1e-15, "epoch " .. e .. " trains with the returned lr")
     T.eq(seen[e], e, "called before epoch " .. e .. " ends")
+    T.eq(logs_lr[e], h.lr[e], "on_epoch's logs.lr")
   end
   T.near(m.optimizer.lr, 0.3 * 0.5 ^ 4, 1e-15, "the last lr stays set")
 end)
