@@ -34,8 +34,9 @@ static int image_plan(const Layer *l, const Shape *in, Shape *out, Shape *tshape
   char buf[96];
   if (!in) return -1;
   if (in->nd != 3) {
-    snprintf(err, LAYER_ERRLEN, "expects images (height x width x channels), got %s per sample",
-             shape_str(in->nd, in->d, buf, sizeof buf));
+    snprintf(err, LAYER_ERRLEN, "expects images (height x width x channels), got %s per sample%s",
+             shape_str(in->nd, in->d, buf, sizeof buf),
+             in->nd == 2 ? "; give N x H x W images a channel: X:reshape(N, H, W, 1)" : "");
     return -1;
   }
   *out = *in;
