@@ -531,6 +531,35 @@ While training, zeroes each value with probability p and scales the others by
 1/(1-p); does nothing at prediction time.
 > nn.Dropout(0.5)
 
+@ nn.BatchNormalization([{momentum=0.99, eps=0.001}]) -> Layer
+Normalizes each feature (after Dense) or each channel (the last axis, after
+Conv2D) as Keras does: y = gamma * (x - mean) / sqrt(var + eps) + beta.
+While training (fit, model:train()) mean and var are the batch's (var
+divided by n, not n-1), and the layer keeps moving averages of them:
+moving = momentum * moving + (1 - momentum) * batch. Outside training
+(predict, evaluate, model:eval()) it uses the moving averages. layer.gamma
+(starts at 1) and layer.beta (0) are trained; layer.moving_mean (0) and
+layer.moving_variance (1) are not, but the model file keeps them (the
+summary counts them as non-trainable).
+> nn.BatchNormalization()
+> nn.BatchNormalization({momentum = 0.9})
+
+@ nn.RandomFlip([mode]) -> Layer
+Data augmentation for images (N x H x W x C): while training, mirrors each
+image left-right and/or upside-down, each with probability 1/2, drawn from
+the seeded generator; does nothing at prediction time. mode:
+"horizontal_and_vertical" (the default, as Keras), "horizontal" or
+"vertical".
+> nn.RandomFlip("horizontal")
+
+@ nn.RandomTranslation(height_factor, width_factor) -> Layer
+Data augmentation for images (N x H x W x C): while training, shifts each
+image by whole pixels, up to factor x size in each direction (as Keras's
+fractions: 2/32 on 32 x 32 images is up to 2 pixels), filling with zeros
+(Keras reflects by default); does nothing at prediction time. Factors in
+[0, 1).
+> nn.RandomTranslation(2/32, 2/32)
+
 @ nn.CrossEntropyLoss([{from_logits=false}]) -> Loss
 Cross-entropy between class probabilities (the output of a model ending in
 softmax) and labels 1..K: the mean over the batch of -log p[y]. With
@@ -558,7 +587,9 @@ Appends a layer.
 
 @ Model:summary()
 Prints a table as Keras does: each layer, its output shape and its number of
-parameters, and the total (tostring(model) is the same text).
+parameters, and the total (tostring(model) is the same text); when some are
+not trained (BatchNormalization's moving statistics), the trainable and
+non-trainable counts as well.
 > model:summary()
 
 @ Model:compile{optimizer=, loss=, metrics=} -> Model
@@ -624,12 +655,14 @@ folder, FIFO or device is refused.
 > model:save("mnist.nnl")
 
 @ Model:train([on]) -> Model
-Puts the model in training mode (Dropout active) for model:forward, or out
-of it with train(false). fit switches it on by itself.
+Puts the model in training mode (Dropout and augmentation active,
+BatchNormalization on batch statistics) for model:forward, or out of it with
+train(false). fit switches it on by itself.
 > model:train()
 
 @ Model:eval() -> Model
-Puts the model in inference mode (Dropout does nothing), as predict does.
+Puts the model in inference mode (Dropout and augmentation do nothing,
+BatchNormalization uses its moving statistics), as predict does.
 > model:eval()
 
 @ Layer
@@ -637,7 +670,9 @@ A layer (nn.Dense, nn.Flatten, ...). Every layer has `name` and
 `activation`; a Dense layer has `units`, `init`, `W` (inputs x units) and `b`, its
 own tensors (assigning layer.W = t copies t's values in), and after
 model:backward the gradients `dW` and `db`; Rescaling has `scale` and
-`offset`, Dropout `p`.
+`offset`, Dropout `p`; BatchNormalization has `momentum`, `eps`, `gamma`,
+`beta`, `moving_mean` and `moving_variance` (and `dgamma`, `dbeta`),
+RandomFlip `mode`, RandomTranslation `height_factor` and `width_factor`.
 > model.layers[2].W:shape()
 
 @ Loss

@@ -30,6 +30,8 @@ M.messages = {
   ["summary.shape"] = { es = "Forma de salida", en = "Output shape" },
   ["summary.params"] = { es = "Parámetros", en = "Param #" },
   ["summary.total"] = { es = "Parámetros en total: ", en = "Total params: " },
+  ["summary.trainable"] = { es = "Parámetros entrenables: ", en = "Trainable params: " },
+  ["summary.nontrainable"] = { es = "Parámetros no entrenables: ", en = "Non-trainable params: " },
   -- datasets
   ["data.describe"] = { es = "%s: %d imágenes (%s %s), %d clases: %s",
                         en = "%s: %d images (%s %s), %d classes: %s" },

@@ -161,24 +161,38 @@ local function thousands(n)
   return (s:reverse():gsub("(%d%d%d)", "%1,"):reverse():gsub("^,", ""))
 end
 
--- The Keras-like table: layer, output shape, parameters, total.
+-- A kind's name as Keras names its layers: BatchNormalization ->
+-- batch_normalization, MaxPooling2D -> max_pooling2d; ReLU stays relu.
+local function snake(name)
+  return (name:gsub("(%l)(%u)(%l)", "%1_%2%3"):lower())
+end
+
+-- The Keras-like table: layer, output shape, parameters, total; then, when
+-- some are not trained (BatchNormalization's moving statistics), the
+-- trainable and non-trainable counts as Keras prints them.
 local function summary_string(self)
   local built, info = self:_info()
-  local rows, total = {}, 0
+  local rows, total, trainable = {}, 0, 0
   for i, l in ipairs(info) do
-    local name = l.name:lower() .. "_" .. i .. " (" .. l.name
+    local name = snake(l.name) .. "_" .. i .. " (" .. l.name
       .. (l.activation and l.activation ~= "linear" and (", " .. l.activation) or "") .. ")"
     rows[#rows + 1] = { name, shape_str(l.shape), built and thousands(l.params) or "?" }
-    total = total + l.params
+    total, trainable = total + l.params, trainable + l.trainable
   end
   local T = i18n.t
   local out = { T("summary.model") .. (built and "" or T("summary.unbuilt")) }
-  local fmt = "%-28s %-20s %12s"
+  local width = 28 -- the first column grows for long names
+  for _, r in ipairs(rows) do width = math.max(width, utf8.len(r[1]) or #r[1]) end
+  local fmt = "%-" .. width .. "s %-20s %12s"
   out[#out + 1] = string.format(fmt, T("summary.layer"), T("summary.shape"), T("summary.params"))
-  out[#out + 1] = string.rep("=", 62)
+  out[#out + 1] = string.rep("=", width + 34)
   for _, r in ipairs(rows) do out[#out + 1] = string.format(fmt, r[1], r[2], r[3]) end
-  out[#out + 1] = string.rep("=", 62)
+  out[#out + 1] = string.rep("=", width + 34)
   out[#out + 1] = T("summary.total") .. (built and thousands(total) or "?")
+  if built and trainable < total then
+    out[#out + 1] = T("summary.trainable") .. thousands(trainable)
+    out[#out + 1] = T("summary.nontrainable") .. thousands(total - trainable)
+  end
   return table.concat(out, "\n")
 end
 

@@ -7,11 +7,13 @@
 #include <string.h>
 
 extern const LayerKind layer_dense, layer_flatten, layer_rescaling, layer_relu, layer_sigmoid,
-    layer_tanh, layer_softmax, layer_dropout;
+    layer_tanh, layer_softmax, layer_dropout, layer_batchnorm, layer_random_flip,
+    layer_random_translation;
 
 const LayerKind *const layer_kinds[] = {
   &layer_dense, &layer_flatten, &layer_rescaling, &layer_relu, &layer_sigmoid, &layer_tanh,
-  &layer_softmax, &layer_dropout, NULL,
+  &layer_softmax, &layer_dropout, &layer_batchnorm, &layer_random_flip,
+  &layer_random_translation, NULL,
 };
 
 const LayerKind *layer_kind_by_name(const char *name) {

@@ -339,7 +339,7 @@ static int l_nn_load(lua_State *L) {
   return 1;
 }
 
-/* model:_info() -> built, {{name=, activation=, shape={...}, params=}, ...}:
+/* model:_info() -> built, {{name=, activation=, shape={...}, params=, trainable=}, ...}:
  * activation only for kinds that take one as an option; shape when built,
  * or when the kind knows it without its input (Dense: its units). */
 static int l_model_info(lua_State *L) {
@@ -364,6 +364,8 @@ static int l_model_info(lua_State *L) {
     }
     lua_pushinteger(L, layer_param_count(l));
     lua_setfield(L, -2, "params");
+    lua_pushinteger(L, layer_trainable_count(l));
+    lua_setfield(L, -2, "trainable");
     lua_rawseti(L, -2, i + 1);
   }
   return 2;

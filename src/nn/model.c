@@ -182,6 +182,13 @@ int64_t layer_param_count(const Layer *l) {
   return c;
 }
 
+int64_t layer_trainable_count(const Layer *l) {
+  int64_t c = 0;
+  for (int k = 0; k < l->kind->ntensors; k++)
+    if (l->t[k] && l->kind->tensors[k].grad) c += tensor_numel(l->t[k]);
+  return c;
+}
+
 int64_t model_param_count(const Model *m) {
   int64_t c = 0;
   for (int i = 0; i < m->n; i++) c += layer_param_count(m->layers[i]);

@@ -103,6 +103,9 @@ const float *model_logits(const Model *m, int64_t B);
 /* Values of every declared tensor (trained or state). */
 int64_t model_param_count(const Model *m);
 int64_t layer_param_count(const Layer *l);
+/* Values of the tensors that have a gradient (trained; not BatchNormalization's
+ * moving statistics). */
+int64_t layer_trainable_count(const Layer *l);
 
 /* ---- loss.c ------------------------------------------------------------ */
 /* Labels are 1-based (1..K). Each returns the mean loss over the batch,
