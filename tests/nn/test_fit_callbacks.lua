@@ -317,4 +317,21 @@ print("EPOCHS", #h.loss)
   end
 end)
 
+T.test("restore_best also puts back state that is not trained (BatchNormalization's moving statistics)", function()
+  local X, y, Xv, yv = noise()
+  tensor.seed(2)
+  local bn = nn.BatchNormalization { momentum = 0.5 }
+  local m = nn.Sequential { nn.Dense(64, "relu"), bn, nn.Dense(3, "softmax") }
+  m:compile { optimizer = optim.sgd { lr = 0.2 }, loss = "cross_entropy" }
+  local means, vars = {}, {}
+  local h = m:fit(X, y, { epochs = 40, batch_size = 8, validation_data = { Xv, yv }, verbose = 0,
+    early_stopping = { patience = 3, restore_best = true },
+    on_epoch = function(e) means[e], vars[e] = bn.moving_mean:clone(), bn.moving_variance:clone() end })
+  local stop, best = keras_rule(h.val_loss, 3, 0, false)
+  T.eq(#h.val_loss, stop, "stops by the rule")
+  T.ok(max_abs_diff(means[stop], means[best]) > 0, "the moving mean moved after the best epoch")
+  T.eq(max_abs_diff(bn.moving_mean, means[best]), 0, "moving_mean of the best epoch")
+  T.eq(max_abs_diff(bn.moving_variance, vars[best]), 0, "moving_variance of the best epoch")
+end)
+
 T.done()
