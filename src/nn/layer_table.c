@@ -8,10 +8,13 @@
 
 extern const LayerKind layer_dense, layer_flatten, layer_rescaling, layer_relu, layer_sigmoid,
     layer_tanh, layer_softmax, layer_dropout;
+extern const LayerKind layer_conv2d, layer_maxpool2d, layer_avgpool2d;
 
 const LayerKind *const layer_kinds[] = {
   &layer_dense, &layer_flatten, &layer_rescaling, &layer_relu, &layer_sigmoid, &layer_tanh,
-  &layer_softmax, &layer_dropout, NULL,
+  &layer_softmax, &layer_dropout,
+  &layer_conv2d, &layer_maxpool2d, &layer_avgpool2d,
+  NULL,
 };
 
 const LayerKind *layer_kind_by_name(const char *name) {

@@ -61,7 +61,7 @@ static void put_option(Buf *b, const void *conf, const OptionSpec *o) {
   put_str(b, o->name);
   put_u32(b, (uint32_t)o->type);
   switch (o->type) {
-  case OPTION_INT: put(b, at, 8); break;
+  case OPTION_INT: case OPTION_NAME_INT: put(b, at, 8); break;
   case OPTION_INT2: put(b, at, 16); break;
   case OPTION_FLOAT: put(b, at, 4); break;
   case OPTION_DOUBLE: put(b, at, 8); break;
@@ -190,7 +190,7 @@ static int parse_option(Cur *c, LayerDesc *d) {
   char *at = (char *)d->conf + o->offset;
   int v;
   switch (o->type) {
-  case OPTION_INT: return get(c, at, 8) ? TRUNCATED : OK;
+  case OPTION_INT: case OPTION_NAME_INT: return get(c, at, 8) ? TRUNCATED : OK;
   case OPTION_INT2: return get(c, at, 16) ? TRUNCATED : OK;
   case OPTION_FLOAT: return get(c, at, 4) ? TRUNCATED : OK;
   case OPTION_DOUBLE: return get(c, at, 8) ? TRUNCATED : OK;
