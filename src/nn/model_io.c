@@ -2,7 +2,8 @@
  *   "NNLABMDL", u32 version, u32 layers, u32 ndim, ndim x i64 input shape
  *   per layer:  str kind ("Dense")
  *               u32 options, each: str name, u32 type (OptionType), value
- *                 (i64, 2 x i64, f32, f64, u32 bool, or str name)
+ *                 (i64, 2 x i64, f32, f64, u32 bool, str name, or i64 for a
+ *                 name or integer: the integer, or -1 - the name's index)
  *               u32 tensors (0 until built), each: str name, u32 ndim,
  *                 ndim x i64 shape, f32 values
  *   u32 CRC-32 of everything before it;  str = u32 length, bytes.
