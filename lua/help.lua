@@ -531,6 +531,36 @@ While training, zeroes each value with probability p and scales the others by
 1/(1-p); does nothing at prediction time.
 > nn.Dropout(0.5)
 
+@ nn.Conv2D(filters, kernel_size [, activation] [, {stride=1, padding="valid", init=}]) -> Layer
+A 2-D convolution over images N x H x W x C (channels last, as the
+datasets): each of the `filters` kernels slides over the image and gives
+one output channel, y = activation(sum of x * W over the window + b).
+kernel_size and stride are a number or a pair {height, width}. padding is
+"valid" (no padding: the output shrinks by kernel - 1), "same" (the output
+is ceil(H / stride) x ceil(W / stride), zeros split as Keras does, the odd
+one at the bottom and right) or a number N of zero rows and columns on
+every side. layer.W is kh x kw x in_channels x filters (Keras's layout),
+layer.b has `filters` values; they start as Dense's init says, with
+Keras's fans (kh*kw*in_channels inputs, kh*kw*filters outputs).
+Activations: relu, sigmoid, tanh, linear (default). The input must be
+images, not flattened rows.
+> nn.Conv2D(16, 5, "relu", {padding = "same"})
+> nn.Conv2D(32, 3, "relu", {stride = 2, padding = 1})
+> nn.Conv2D(8, {3, 5}, {init = "he_uniform"})
+
+@ nn.MaxPool2D(pool_size [, {stride=pool_size}]) -> Layer
+Keeps the largest value of each pool_size window of each channel: an
+N x H x W x C batch becomes N x floor((H - ph) / sh + 1) x ... x C. The
+window moves by `stride` (by default the window's size, so windows do not
+overlap); both are a number or a pair {height, width}; no padding.
+> nn.MaxPool2D(2)
+> nn.MaxPool2D(3, {stride = 2})
+
+@ nn.AvgPool2D(pool_size [, {stride=pool_size}]) -> Layer
+As nn.MaxPool2D, with the mean of each window instead of its largest value.
+> nn.AvgPool2D(2)
+> nn.AvgPool2D({2, 3}, {stride = 1})
+
 @ nn.BatchNormalization([{momentum=0.99, eps=0.001}]) -> Layer
 Normalizes each feature (after Dense) or each channel (the last axis, after
 Conv2D) as Keras does: y = gamma * (x - mean) / sqrt(var + eps) + beta.

@@ -62,6 +62,11 @@ void activation_backward(float *g, const float *y, Activation a, int64_t B, int6
  *   torch           1 / sqrt(fan_in), and b ~ U(-a, a) too (Torch7's and
  *                   PyTorch's nn.Linear: kaiming_uniform with a = sqrt(5)). */
 void init_weights(float *W, float *b, Init init, int64_t fan_in, int64_t fan_out) {
+  init_weights_fans(W, fan_in * fan_out, b, fan_out, init, fan_in, fan_out);
+}
+
+void init_weights_fans(float *W, int64_t nW, float *b, int64_t nb, Init init, int64_t fan_in,
+                       int64_t fan_out) {
   double n = fan_in > 0 ? (double)fan_in : 1.0, a;  /* plans refuse 0 inputs */
   switch (init) {
   case INIT_HE_UNIFORM: a = sqrt(6.0 / n); break;
@@ -69,8 +74,8 @@ void init_weights(float *W, float *b, Init init, int64_t fan_in, int64_t fan_out
   case INIT_TORCH: a = 1.0 / sqrt(n); break;
   default: a = sqrt(6.0 / (n + (double)fan_out)); break;
   }
-  for (int64_t i = 0; i < fan_in * fan_out; i++) W[i] = (float)((2.0 * rng_uniform() - 1.0) * a);
-  for (int64_t j = 0; j < fan_out; j++)
+  for (int64_t i = 0; i < nW; i++) W[i] = (float)((2.0 * rng_uniform() - 1.0) * a);
+  for (int64_t j = 0; j < nb; j++)
     b[j] = init == INIT_TORCH ? (float)((2.0 * rng_uniform() - 1.0) * a) : 0.0f;
 }
 

@@ -43,6 +43,8 @@ typedef struct Layer {
   const LayerKind *kind;
   Tensor *t[LAYER_MAXTENSORS];      /* declared tensors, in the kind's order */
   Tensor *grad[LAYER_MAXTENSORS];   /* their gradients (NULL for state) */
+  void *cache;                      /* the kind's own state (Conv2D's plans), or NULL;
+                                     * freed by kind->release when the layer goes */
   _Alignas(double) unsigned char conf[LAYER_CONF_BYTES];
 } Layer;
 
@@ -57,6 +59,7 @@ typedef struct LayerRun {
   const Shape *in, *out;  /* per-sample shapes */
   int64_t F, Fo;          /* values per sample entering, leaving */
   float *scratch;         /* the layer's part of the workspace (scratch() floats), or NULL */
+  int64_t nscratch;       /* its size in floats (scratch() for the workspace's batch) */
   int training;           /* fit or model:train(): Dropout drops, augmentation draws */
   int at_logits;          /* backward: dout is already dL/d(logits) of this layer's softmax */
 } LayerRun;
@@ -82,7 +85,9 @@ struct LayerKind {
    * new layer, drawing from the seeded generator (rng.h). NULL: zeros. */
   void (*init)(Layer *l, const Shape *in);
   /* Floats of scratch for a batch of B (im2col columns, pooling argmax,
-   * Dropout's mask, the logits of a fused softmax). NULL: none. */
+   * Dropout's mask, the logits of a fused softmax). NULL: none. May fill
+   * l->cache (a plan for this batch); returns -1 when that runs out of
+   * memory. */
   int64_t (*scratch)(const Layer *l, const Shape *in, const Shape *out, int64_t B);
   /* out = f(in) for r->B samples. */
   void (*forward)(Layer *l, const LayerRun *r, float *out, const float *in);
@@ -97,6 +102,8 @@ struct LayerKind {
   /* An element-wise y = x·scale + offset: 1 and the two numbers (the
    * trainer then fuses it with the minibatch gather). */
   int (*affine)(const Layer *l, float *scale, float *offset);
+  /* Frees l->cache (the layer is being collected); NULL: nothing to free. */
+  void (*release)(Layer *l);
 };
 
 /* ---- layer_table.c: the kinds ------------------------------------------ */

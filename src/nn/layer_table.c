@@ -9,11 +9,14 @@
 extern const LayerKind layer_dense, layer_flatten, layer_rescaling, layer_relu, layer_sigmoid,
     layer_tanh, layer_softmax, layer_dropout, layer_batchnorm, layer_random_flip,
     layer_random_translation;
+extern const LayerKind layer_conv2d, layer_maxpool2d, layer_avgpool2d;
 
 const LayerKind *const layer_kinds[] = {
   &layer_dense, &layer_flatten, &layer_rescaling, &layer_relu, &layer_sigmoid, &layer_tanh,
   &layer_softmax, &layer_dropout, &layer_batchnorm, &layer_random_flip,
-  &layer_random_translation, NULL,
+  &layer_random_translation,
+  &layer_conv2d, &layer_maxpool2d, &layer_avgpool2d,
+  NULL,
 };
 
 const LayerKind *layer_kind_by_name(const char *name) {

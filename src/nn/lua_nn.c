@@ -136,6 +136,14 @@ static int l_layer_tostring(lua_State *L) {
   return 1;
 }
 
+/* Frees what the kind cached (Conv2D's plans); safe to run twice. */
+static int l_layer_gc(lua_State *L) {
+  Layer *l = nn_check_layer(L, 1, "layer");
+  if (l->cache && l->kind->release) l->kind->release(l);
+  l->cache = NULL;
+  return 0;
+}
+
 /* ---- losses for hand-written loops ------------------------------------------ */
 
 /* Output as a contiguous float32 B x K matrix, converted on the stack when needed. */
@@ -212,7 +220,7 @@ static int l_nn_loss(lua_State *L) {
  * required=, default=, lo=, hi=, names=}...}, tensors={{name=, grad=}...}}:
  * what a kind declares, for tests that cover every kind and for help. */
 static int l_nn_kind_info(lua_State *L) {
-  static const char *const TYPES[] = {"int", "int2", "float", "double", "bool", "name"};
+  static const char *const TYPES[] = {"int", "int2", "float", "double", "bool", "name", "name_int"};
   const LayerKind *k = layer_kind_by_name(luaL_checkstring(L, 1));
   if (!k) return lu_error(L, "kind_info", "no layer kind named '%s'", lua_tostring(L, 1));
   lua_createtable(L, 0, 4);
@@ -267,6 +275,8 @@ static void new_layer_mt(lua_State *L, const LayerKind *k) {
   lua_setfield(L, -2, "__newindex");
   lua_pushcfunction(L, l_layer_tostring);
   lua_setfield(L, -2, "__tostring");
+  lua_pushcfunction(L, l_layer_gc);
+  lua_setfield(L, -2, "__gc");
   lua_pop(L, 2);
 }
 

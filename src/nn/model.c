@@ -95,12 +95,17 @@ static int64_t scratch_of(const Model *m, int i, int64_t B) {
  * (unless it aliases its input) and its scratch. */
 int model_reserve(Model *m, int64_t B, char *err) {
   if (m->ws && m->ws_batch >= B) return 0;
-  int64_t maxf = m->feat[0], total;
+  int64_t maxf = m->feat[0], total, s[NN_MAXLAYERS];
   for (int i = 0; i <= m->n; i++) if (m->feat[i] > maxf) maxf = m->feat[i];
   total = (m->feat[0] + 2 * maxf) * B;
   for (int i = 0; i < m->n; i++) {
     if (!m->layers[i]->kind->alias) total += m->feat[i + 1] * B;
-    total += scratch_of(m, i, B);
+    if ((s[i] = scratch_of(m, i, B)) < 0) {
+      snprintf(err, NN_ERRLEN, "%s (layer %d) out of memory for a batch of %lld",
+               m->layers[i]->kind->name, i + 1, (long long)B);
+      return -1;
+    }
+    total += s[i];
   }
   float *ws = malloc((size_t)total * sizeof(float));
   if (!ws) {
@@ -116,11 +121,11 @@ int model_reserve(Model *m, int64_t B, char *err) {
   m->g1 = p; p += B * maxf;
   m->g2 = p; p += B * maxf;
   for (int i = 0; i < m->n; i++) {
-    int64_t s = scratch_of(m, i, B);
     if (m->layers[i]->kind->alias) m->act[i + 1] = m->act[i];
     else { m->act[i + 1] = p; p += B * m->feat[i + 1]; }
-    m->scratch[i] = s > 0 ? p : NULL;
-    p += s;
+    m->scratch[i] = s[i] > 0 ? p : NULL;
+    m->nscratch[i] = s[i];
+    p += s[i];
   }
   return 0;
 }
@@ -135,7 +140,7 @@ int model_input_stage(const Model *m, float *scale, float *offset) {
 
 static LayerRun run_of(const Model *m, int i, int64_t B) {
   LayerRun r = {B, &m->shape[i], &m->shape[i + 1], m->feat[i], m->feat[i + 1], m->scratch[i],
-                m->training, 0};
+                m->nscratch[i], m->training, 0};
   return r;
 }
 

@@ -2,7 +2,8 @@
  *   "NNLABMDL", u32 version, u32 layers, u32 ndim, ndim x i64 input shape
  *   per layer:  str kind ("Dense")
  *               u32 options, each: str name, u32 type (OptionType), value
- *                 (i64, 2 x i64, f32, f64, u32 bool, or str name)
+ *                 (i64, 2 x i64, f32, f64, u32 bool, str name, or i64 for a
+ *                 name or integer: the integer, or -1 - the name's index)
  *               u32 tensors (0 until built), each: str name, u32 ndim,
  *                 ndim x i64 shape, f32 values
  *   u32 CRC-32 of everything before it;  str = u32 length, bytes.
@@ -61,7 +62,7 @@ static void put_option(Buf *b, const void *conf, const OptionSpec *o) {
   put_str(b, o->name);
   put_u32(b, (uint32_t)o->type);
   switch (o->type) {
-  case OPTION_INT: put(b, at, 8); break;
+  case OPTION_INT: case OPTION_NAME_INT: put(b, at, 8); break;
   case OPTION_INT2: put(b, at, 16); break;
   case OPTION_FLOAT: put(b, at, 4); break;
   case OPTION_DOUBLE: put(b, at, 8); break;
@@ -190,7 +191,7 @@ static int parse_option(Cur *c, LayerDesc *d) {
   char *at = (char *)d->conf + o->offset;
   int v;
   switch (o->type) {
-  case OPTION_INT: return get(c, at, 8) ? TRUNCATED : OK;
+  case OPTION_INT: case OPTION_NAME_INT: return get(c, at, 8) ? TRUNCATED : OK;
   case OPTION_INT2: return get(c, at, 16) ? TRUNCATED : OK;
   case OPTION_FLOAT: return get(c, at, 4) ? TRUNCATED : OK;
   case OPTION_DOUBLE: return get(c, at, 8) ? TRUNCATED : OK;

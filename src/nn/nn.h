@@ -38,6 +38,7 @@ typedef struct Model {
   int64_t ws_batch;
   float *act[NN_MAXLAYERS + 1];       /* act[i] enters layer i; act[n] is the output */
   float *scratch[NN_MAXLAYERS];       /* each layer's scratch, or NULL */
+  int64_t nscratch[NN_MAXLAYERS];     /* its size in floats */
   float *g1, *g2;                     /* gradient ping-pong buffers */
   int64_t last_batch;                 /* samples of the last forward, 0 if none */
 } Model;
@@ -68,6 +69,10 @@ void activation_backward(float *g, const float *y, Activation a, int64_t B, int6
 /* Fills W (fan_in x fan_out values) and b (fan_out) as init says, drawing
  * from the seeded generator (W first, in order, then b). */
 void init_weights(float *W, float *b, Init init, int64_t fan_in, int64_t fan_out);
+/* The same for nW weights and nb biases with the fans given (a convolution:
+ * fan_in = KH·KW·C, fan_out = KH·KW·F, as Keras counts them). */
+void init_weights_fans(float *W, int64_t nW, float *b, int64_t nb, Init init, int64_t fan_in,
+                       int64_t fan_out);
 
 /* out (B x F) = rows idx[0..B) of X (contiguous, any dtype, F values a row)
  * times scale plus offset; idx NULL means rows first..first+B. */

@@ -85,11 +85,10 @@ int gemm_set_threads(int n) {
     n = c > 0 ? (int)c : 1;
   }
   g_threads = n;
-  if (lib() == LIB_ONEDNN) {
-    omp_set_num_threads(n);
-    start_pool(n);
-  } else
-    openblas_set_num_threads(n);
+  /* oneDNN's convolutions run on OpenMP whichever library does the products */
+  omp_set_num_threads(n);
+  start_pool(n);
+  if (lib() == LIB_OPENBLAS) openblas_set_num_threads(n);
   return n;
 }
 

@@ -121,6 +121,25 @@ static void read_value(lua_State *L, int idx, int arg, const char *who, const Op
     if (!lua_isboolean(L, idx)) lu_error(L, who, "%s must be a boolean, got %s", s->name, luaL_typename(L, idx));
     *AT(dst, s, int) = lua_toboolean(L, idx);
     break;
+  case OPTION_NAME_INT: {
+    /* a name of s, or an integer in its range */
+    size_t len = 0;
+    const char *name = lua_type(L, idx) == LUA_TSTRING ? lua_tolstring(L, idx, &len) : NULL;
+    int i = name && strlen(name) == len ? option_name_index(s, name) : -1;
+    char range[96];
+    if (lua_type(L, idx) == LUA_TNUMBER) {
+      lua_Integer v = read_int(L, idx, 0, who, s);
+      check_range(L, who, s, (double)v, idx);
+      *AT(dst, s, int64_t) = v;
+    } else if (i >= 0) {
+      *AT(dst, s, int64_t) = -1 - i;
+    } else {
+      lu_error(L, who, "unknown %s %s%s%s (expected %s, or %s)", s->name, name ? "'" : "a ",
+               name ? name : luaL_typename(L, idx), name ? "'" : "", option_names_text(s, buf, sizeof buf),
+               option_range_text(s, range, sizeof range));
+    }
+    break;
+  }
   case OPTION_NAME: {
     size_t len;
     const char *name = arg ? luaL_checklstring(L, arg, &len)
@@ -215,6 +234,12 @@ void lu_push_option(lua_State *L, const void *src, const OptionSpec *s) {
   case OPTION_DOUBLE: lua_pushnumber(L, *CAT(src, s, double)); break;
   case OPTION_BOOL: lua_pushboolean(L, *CAT(src, s, int)); break;
   case OPTION_NAME: lua_pushstring(L, s->names[*CAT(src, s, int)]); break;
+  case OPTION_NAME_INT: {
+    const char *name = option_name_of(s, *CAT(src, s, int64_t));
+    if (name) lua_pushstring(L, name);
+    else lua_pushinteger(L, *CAT(src, s, int64_t));
+    break;
+  }
   }
 }
 
@@ -229,6 +254,12 @@ static void add_value(luaL_Buffer *b, lua_State *L, const void *src, const Optio
   }
   case OPTION_BOOL: lua_pushstring(L, *CAT(src, s, int) ? "true" : "false"); break;
   case OPTION_NAME: lua_pushfstring(L, "\"%s\"", s->names[*CAT(src, s, int)]); break;
+  case OPTION_NAME_INT: {
+    const char *name = option_name_of(s, *CAT(src, s, int64_t));
+    if (name) lua_pushfstring(L, "\"%s\"", name);
+    else lua_pushfstring(L, "%d", (int)*CAT(src, s, int64_t));
+    break;
+  }
   default: lua_pushfstring(L, "%f", option_number(src, s)); break;
   }
   luaL_addvalue(b);

@@ -12,7 +12,7 @@ void options_defaults(void *dst, const OptionSpec *specs, int n) {
   for (int i = 0; i < n; i++) {
     const OptionSpec *s = &specs[i];
     switch (s->type) {
-    case OPTION_INT: *AT(dst, s, int64_t) = (int64_t)s->dflt; break;
+    case OPTION_INT: case OPTION_NAME_INT: *AT(dst, s, int64_t) = (int64_t)s->dflt; break;
     case OPTION_INT2: AT(dst, s, int64_t)[0] = AT(dst, s, int64_t)[1] = (int64_t)s->dflt; break;
     case OPTION_FLOAT: *AT(dst, s, float) = (float)s->dflt; break;
     case OPTION_DOUBLE: *AT(dst, s, double) = s->dflt; break;
@@ -31,7 +31,7 @@ int option_in_range(const OptionSpec *s, double v) {
 }
 
 const char *option_range_text(const OptionSpec *s, char *buf, size_t len) {
-  int integer = s->type == OPTION_INT || s->type == OPTION_INT2;
+  int integer = s->type == OPTION_INT || s->type == OPTION_INT2 || s->type == OPTION_NAME_INT;
   if (integer && s->lo_end && s->hi_end)
     snprintf(buf, len, "an integer in %.14g..%.14g", s->lo, s->hi);
   else if (s->lo_end && s->hi_end)
@@ -63,9 +63,15 @@ int option_name_index(const OptionSpec *s, const char *name) {
   return -1;
 }
 
+const char *option_name_of(const OptionSpec *s, int64_t v) {
+  int64_t n = 0;
+  while (s->names && s->names[n]) n++;
+  return v < 0 && -1 - v < n ? s->names[-1 - v] : NULL;
+}
+
 double option_number(const void *src, const OptionSpec *s) {
   switch (s->type) {
-  case OPTION_INT: case OPTION_INT2: return (double)*CAT(src, s, int64_t);
+  case OPTION_INT: case OPTION_INT2: case OPTION_NAME_INT: return (double)*CAT(src, s, int64_t);
   case OPTION_FLOAT: return *CAT(src, s, float);
   case OPTION_DOUBLE: return *CAT(src, s, double);
   default: return *CAT(src, s, int);
@@ -89,6 +95,10 @@ const OptionSpec *options_check(const void *src, const OptionSpec *specs, int n)
       break;
     case OPTION_BOOL:
       if (*CAT(src, s, int) != 0 && *CAT(src, s, int) != 1) return s;
+      break;
+    case OPTION_NAME_INT:
+      if (*CAT(src, s, int64_t) < 0 ? !option_name_of(s, *CAT(src, s, int64_t))
+                                     : !option_in_range(s, option_number(src, s))) return s;
       break;
     case OPTION_INT2:
       if (!option_in_range(s, (double)CAT(src, s, int64_t)[1])) return s;

@@ -16,6 +16,8 @@ typedef enum {
   OPTION_DOUBLE, /* double */
   OPTION_BOOL,   /* int, 0 or 1 */
   OPTION_NAME,   /* int: the index of a name in names[] ("relu", "same", ...) */
+  OPTION_NAME_INT, /* int64_t: a name (stored as -1 - its index in names[]) or an integer
+                    * in the range (padding: "valid", "same" or a count) */
 } OptionType;
 
 typedef struct OptionSpec {
@@ -24,13 +26,13 @@ typedef struct OptionSpec {
   size_t offset;            /* offsetof the value in the caller's struct */
   int position;             /* 1-based constructor argument; 0: only in the options table */
   int required;             /* a positional argument that must be given */
-  double dflt;              /* default (a name's index for OPTION_NAME) */
+  double dflt;              /* default (a name's index for OPTION_NAME, -1 - it for NAME_INT) */
   /* Numbers: the allowed range; lo_end '[' or '(' (0: no lower limit),
    * hi_end ']' or ')' (0: no upper limit). */
   double lo, hi;
   char lo_end, hi_end;
-  const char *const *names; /* OPTION_NAME: the names, NULL-terminated */
-  const char *expect;       /* OPTION_NAME: how errors list them (NULL: "a, b or c") */
+  const char *const *names; /* OPTION_NAME(_INT): the names, NULL-terminated */
+  const char *expect;       /* OPTION_NAME(_INT): how errors list them (NULL: "a, b or c") */
 } OptionSpec;
 
 /* Writes every default into dst. */
@@ -44,7 +46,10 @@ const char *option_range_text(const OptionSpec *s, char *buf, size_t len);
 const char *option_names_text(const OptionSpec *s, char *buf, size_t len);
 /* The index of name among s's names, or -1. */
 int option_name_index(const OptionSpec *s, const char *name);
-/* The number stored for s in src (an index for names, the first of a pair). */
+/* OPTION_NAME_INT: the name stored in v, or NULL when v is an integer. */
+const char *option_name_of(const OptionSpec *s, int64_t v);
+/* The number stored for s in src (an index for names, the first of a pair;
+ * for NAME_INT the integer, or -1 - a name's index). */
 double option_number(const void *src, const OptionSpec *s);
 /* 1 when the value of s in src differs from its default. */
 int option_is_set(const void *src, const OptionSpec *s);

@@ -12,14 +12,15 @@
 local T = require "testlib"
 local C = require "_nn"
 
--- Per-sample input shapes tried in order: a small H×W×C image, flat
--- features, a 2-D sample.
-local SHAPES = { { 6, 6, 3 }, { 5 }, { 3, 4 } }
+-- Per-sample input shapes tried in order: a small H×W×C image (odd and
+-- unequal sides, so that strides and "same" padding leave remainders),
+-- flat features, a 2-D sample.
+local SHAPES = { { 7, 6, 3 }, { 5 }, { 3, 4 } }
 local B = 3
 
 -- A value for option o that its range allows.
 local function value_for(o, small)
-  if o.type == "name" then return o.names[1] end
+  if o.type == "name" or o.type == "name_int" then return o.names[1] end
   if o.type == "bool" then return false end
   local v = (o.type == "int" or o.type == "int2") and 3 or small
   if o.lo and v < o.lo then v = o.lo end
@@ -47,13 +48,18 @@ local function args_for(info, set)
   return args, n + (next(tbl) and 1 or 0)
 end
 
--- The variants of a kind: the plain one, one per name of each named option,
--- and one with every optional number set (an offset of 0.25, ...).
+-- The variants of a kind: the plain one, one per name of each named option
+-- (and an integer 1 for a name-or-integer), one with every optional number
+-- set (an offset of 0.25, ...) and one per optional integer set to 2 (a
+-- stride).
 local function variants(info)
   local list = { {} }
   for _, o in ipairs(info.options) do
-    if o.type == "name" then
+    if o.type == "name" or o.type == "name_int" then
       for i = 2, #o.names do list[#list + 1] = { [o.name] = o.names[i] } end
+      if o.type == "name_int" then list[#list + 1] = { [o.name] = 1 } end
+    elseif (o.type == "int" or o.type == "int2") and not o.required and o.position == 0 then
+      list[#list + 1] = { [o.name] = 2 }
     elseif (o.type == "float" or o.type == "double") and not o.required then
       list[#list + 1] = { [o.name] = value_for(o, 0.25) }
     end
@@ -159,7 +165,7 @@ for _, name in ipairs(C.kinds) do
 end
 
 T.test("every kind of the table was checked", function()
-  T.ok(seen == #C.kinds and seen >= 8, "kinds checked: " .. seen)
+  T.ok(seen == #C.kinds and seen >= 14, "kinds checked: " .. seen)
 end)
 
 T.done()
