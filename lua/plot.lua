@@ -744,6 +744,19 @@ function M.lines(series, opts)
   }
 end
 
+-- The step between the epoch tics of plot.history: every epoch up to 12,
+-- then 2, 5, 10, 20, 50, ... so that no more than 12 labels share the axis.
+local function epoch_tic_step(cols)
+  local n = 0
+  for _, c in ipairs(cols) do n = math.max(n, #c.values) end
+  local step, i = 1, 0
+  while n / step > 12 do
+    i = i + 1
+    step = ({ 2, 5, 10 })[(i - 1) % 3 + 1] * 10 ^ ((i - 1) // 3)
+  end
+  return math.tointeger(step) or step
+end
+
 -- plot.history(hist [, {title=}]): loss (left) and accuracy (right) per
 -- epoch, training and validation, from fit's history.
 function M.history(hist, opts)
@@ -767,7 +780,7 @@ function M.history(hist, opts)
       if not ok then fail(who, err) end
     end,
     body = function()
-      local s = { "set grid", "set xlabel " .. q(T("plot.epoch")), "set xtics 1",
+      local s = { "set grid", "set xlabel " .. q(T("plot.epoch")), "set xtics " .. epoch_tic_step(cols),
         string.format("set multiplot layout 1,2 title %s noenhanced", q(opts.title or T("plot.history"))) }
       for _, panel in ipairs({ { "loss", "plot.loss" }, { "accuracy", "plot.accuracy" } }) do
         local parts = {}
@@ -780,7 +793,7 @@ function M.history(hist, opts)
         s[#s + 1] = "set title " .. q(T(panel[2])) .. "\nset ylabel " .. q(T(panel[2])) ..
           (panel[1] == "loss" and "\nset key top right" or "\nset key bottom right")
         if #parts > 0 then s[#s + 1] = "plot " .. table.concat(parts, ", ")
-        else s[#s + 1] = "set label 1 " .. q(T("plot.no_data")) .. " at graph 0.5,0.5 center\nplot [0:1] NaN notitle\nunset label 1" end
+        else s[#s + 1] = "set label 1 " .. q(T("plot.no_data")) .. " at graph 0.5,0.5 center\nplot [0:1] [0:1] NaN notitle\nunset label 1" end
       end
       s[#s + 1] = "unset multiplot"
       return table.concat(s, "\n")

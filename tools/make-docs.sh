@@ -5,7 +5,8 @@
 # self-contained NAME.es.html / NAME.en.html made from them. Each language is
 # its own run (--lang), so fit's lines, tables and plot titles are in the
 # page's language too. The lessons need the datasets: set NNLAB_DATA
-# (default ../shared/data).
+# (default ../shared/data). Lessons named as arguments (or in LESSONS, from
+# `make docs LESSONS=lessons/04_cifar_cnn.lua`) are rendered alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${NNLAB_BIN:-./nnlab}
@@ -15,7 +16,9 @@ mkdir -p docs/lessons build/docs
 "$BIN" -e 'help.write_markdown("docs/api.md")'
 echo "wrote docs/api.md"
 
-for lesson in lessons/[0-9]*.lua; do
+if [ $# -eq 0 ] && [ -n "${LESSONS:-}" ]; then set -- $LESSONS; fi
+[ $# -eq 0 ] && set -- lessons/[0-9]*.lua
+for lesson in "$@"; do
   name=$(basename "$lesson" .lua)
   rm -rf "docs/lessons/$name" "docs/lessons/$name".?? "build/docs/$name"*
   echo "== $lesson"

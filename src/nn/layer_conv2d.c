@@ -12,7 +12,9 @@
  * shape and batch size: the model's workspace reservation asks for the
  * largest batch (scratch() makes its plan and reports its size), and the
  * forward makes one for a smaller batch on first sight (the trainer's last
- * partial batch) when its scratch fits, else runs a larger one. */
+ * partial batch) when its scratch fits, else runs a larger one. The
+ * engine is oneDNN where it has a JIT kernel (CONV2D_AUTO); NNLAB_CONV=im2col
+ * or =onednn forces one (bench/bench_cnn.sh measures both). */
 #include "nn.h"
 
 #include "conv2d.h"
@@ -107,6 +109,16 @@ static void slot_clear(PlanSlot *s) {
   memset(s, 0, sizeof *s);
 }
 
+/* The engine NNLAB_CONV asks for: "im2col", "onednn", else the choice by
+ * machine (unknown values too: the variable is for measuring, not a switch
+ * users need). */
+static int conv_engine(void) {
+  const char *e = getenv("NNLAB_CONV");
+  if (e && strcmp(e, "im2col") == 0) return CONV2D_IM2COL;
+  if (e && strcmp(e, "onednn") == 0) return CONV2D_ONEDNN;
+  return CONV2D_AUTO;
+}
+
 static ConvCache *cache_of(Layer *l) {
   if (!l->cache) l->cache = calloc(1, sizeof(ConvCache));
   return l->cache;
@@ -128,7 +140,7 @@ static PlanSlot *plan_exact(Layer *l, const Shape *in, int64_t N, size_t max) {
     else if (s != c->last && (!victim || s->used < victim->used)) victim = s;
   }
   if (geom_of(l, in, N, &g, err)) return NULL;
-  Conv2DPlan *p = conv2d_plan_new(&g, CONV2D_AUTO, err);
+  Conv2DPlan *p = conv2d_plan_new(&g, conv_engine(), err);
   if (!p) return NULL;
   if (conv2d_scratch_size(p) > max) {
     conv2d_plan_free(p);

@@ -30,9 +30,9 @@ local has_data = has_sets(dir)
 local ENV = has_data and ("NNLAB_DATA='" .. dir .. "' ") or ""
 local ready = type(nn.Sequential) ~= "nil" and type(metrics.confusion) ~= "nil" and type(plot.weights) ~= "nil"
 
-T.test("the four lessons of the course are there", function()
+T.test("the five lessons of the course are there", function()
   local names = table.concat(lessons(), " ")
-  for _, n in ipairs({ "00_flatten", "01_mnist_linear", "02_cifar_hidden", "03_capacity" }) do
+  for _, n in ipairs({ "00_flatten", "01_mnist_linear", "02_cifar_hidden", "03_capacity", "04_cifar_cnn" }) do
     T.ok(names:find("lessons/" .. n .. ".lua", 1, true), n .. " missing from: " .. names)
   end
 end)

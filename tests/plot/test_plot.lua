@@ -295,4 +295,25 @@ T.test("bad input", function()
   T.raises(function() plot.gnuplot(5) end, { "commands" })
 end)
 
+T.test("plot.history: at most 12 epoch labels on a long run; a history without accuracy draws", function()
+  local d = T.tmp("history_tics")
+  plot.output("png", d)
+  for _, case in ipairs({ { 5, 1 }, { 12, 1 }, { 13, 2 }, { 40, 5 }, { 100, 10 }, { 130, 20 } }) do
+    local n, step = case[1], case[2]
+    local h = { loss = {}, accuracy = {} }
+    for i = 1, n do h.loss[i], h.accuracy[i] = 1 / i, 1 - 1 / (i + 1) end
+    local path = plot.history(h)
+    sensible(path, 600, 300)
+    local f = assert(io.open((path:gsub("%.png$", ".gp"))))
+    local gp = f:read("a")
+    f:close()
+    T.eq(tonumber(gp:match("set xtics (%d+)")), step, n .. " epochs: tic step")
+    T.ok(math.ceil(n / step) <= 12, n .. " epochs: " .. math.ceil(n / step) .. " labels")
+  end
+  -- MSE training has no accuracy: the empty panel says so instead of failing
+  local path = plot.history({ loss = { 0.9, 0.5, 0.4 }, val_loss = { 1, 0.7, 0.6 } })
+  sensible(path, 600, 300)
+  plot.output("png", dir)
+end)
+
 T.done()
