@@ -3,12 +3,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cpu.h"
 #include "gemm.h"
 #include "host.h"
 #include "threads.h"
 
+#ifndef NNLAB_OMP_WAIT
+#define NNLAB_OMP_WAIT "passive"
+#endif
 #define STR(x) #x
 #define XSTR(x) STR(x)
 
@@ -166,9 +170,25 @@ static int parse_args(HostOptions *o_, int argc, char **argv) {
   return -1;
 }
 
+/* OpenMP's threads (oneDNN's convolutions and larger products) wait for
+ * each other at the end of every parallel step. By default libgomp spins
+ * there for about 300,000 turns before sleeping: when another process holds
+ * one of the cores, the spinning thread takes the time its partner needs,
+ * and lesson 04's epochs went from 12 s to 90-150 s on a 2-core machine
+ * running a compiler. OMP_WAIT_POLICY=passive sleeps at once. libgomp reads
+ * its environment before main() runs, so nnlab starts itself again once
+ * with the variable set (same process, same arguments), unless the user
+ * chose a policy (OMP_WAIT_POLICY or GOMP_SPINCOUNT). */
+static void settle_openmp_wait(char **argv) {
+  if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT")) return;
+  if (setenv("OMP_WAIT_POLICY", NNLAB_OMP_WAIT, 1)) return;
+  execv("/proc/self/exe", argv); /* returns only when it failed: go on as we are */
+}
+
 int main(int argc, char **argv) {
   HostOptions o;
   int status;
+  settle_openmp_wait(argv);
   memset(&o, 0, sizeof o);
   o.seed = 42;
   o.timeout = NNLAB_CHECK_TIMEOUT;
