@@ -47,6 +47,14 @@ T.test("inputs a layer cannot take are refused with the shapes", function()
   T.eq(table.concat(y:shape(), "x"), "1x2x4x2")
 end)
 
+T.test("a batch whose activations outgrow 64-bit sizes is refused, not wrapped around", function()
+  -- 1x1 images padded by 4096: 8193 x 8193 x 65536 values per sample; 2^21
+  -- samples of them count more floats than an int64_t holds
+  local m = nn.Sequential { nn.Conv2D(65536, 1, { padding = 4096 }) }
+  T.raises(function() m:forward(tensor.zeros(2 ^ 21, 1, 1, 1)) end,
+    { "forward", "out of memory for a batch of 2097152" })
+end)
+
 T.test("options read back as given; tostring makes the same layer", function()
   local l = nn.Conv2D(16, { 3, 5 }, "tanh", { stride = { 2, 1 }, padding = 2, init = "he_uniform" })
   T.eq(l.filters, 16)
