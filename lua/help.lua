@@ -687,7 +687,8 @@ folder, FIFO or device is refused.
 @ Model:train([on]) -> Model
 Puts the model in training mode (Dropout and augmentation active,
 BatchNormalization on batch statistics) for model:forward, or out of it with
-train(false). fit switches it on by itself.
+train(false). fit switches it on by itself; fit, predict, evaluate and
+activations leave the mode as they found it.
 > model:train()
 
 @ Model:eval() -> Model

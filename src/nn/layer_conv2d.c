@@ -13,6 +13,9 @@
  * largest batch (scratch() makes its plan and reports its size), and the
  * forward makes one for a smaller batch on first sight (the trainer's last
  * partial batch) when its scratch fits, else runs a larger one. The
+ * scratch ends with the batch size of the plan its forward ran, so that the
+ * backward runs the same plan on what that forward left there, even when the
+ * layer has run in another model (another workspace) in between. The
  * engine is oneDNN where it has a JIT kernel (CONV2D_AUTO); NNLAB_CONV=im2col
  * or =onednn forces one (bench/bench_cnn.sh measures both). */
 #include "nn.h"
@@ -43,8 +46,12 @@ typedef struct PlanSlot {
 typedef struct ConvCache {
   PlanSlot slot[CONV_PLANS];
   uint64_t clock;
-  PlanSlot *last;      /* the forward's plan, which the backward must use */
+  PlanSlot *last;      /* the last forward's plan (kept from eviction) */
 } ConvCache;
+
+/* Floats at the end of the layer's scratch: the N of the plan its forward
+ * ran (an int64_t, 0 when it had none). */
+#define CONV_TAIL 2
 
 /* conv2d_geom's padding for the option's value. */
 static int64_t padding_of(const Conv2DConf *c) {
@@ -179,7 +186,22 @@ static int64_t conv_scratch(const Layer *l, const Shape *in, const Shape *out, i
   (void)out;
   PlanSlot *s = plan_exact((Layer *)l, in, B, (size_t)-1);
   if (!s) return -1;
-  return (int64_t)((s->bytes + sizeof(float) - 1) / sizeof(float));
+  return (int64_t)((s->bytes + sizeof(float) - 1) / sizeof(float)) + CONV_TAIL;
+}
+
+/* The plans' part of the scratch, in bytes (the tail excluded). */
+static size_t plan_bytes(const LayerRun *r) {
+  return r->nscratch > CONV_TAIL ? (size_t)(r->nscratch - CONV_TAIL) * sizeof(float) : 0;
+}
+
+static void tail_put(const LayerRun *r, int64_t N) {
+  if (r->nscratch >= CONV_TAIL) memcpy(r->scratch + r->nscratch - CONV_TAIL, &N, sizeof N);
+}
+
+static int64_t tail_get(const LayerRun *r) {
+  int64_t N = 0;
+  if (r->nscratch >= CONV_TAIL) memcpy(&N, r->scratch + r->nscratch - CONV_TAIL, sizeof N);
+  return N;
 }
 
 static void fill_nan(float *p, int64_t n) {
@@ -190,8 +212,9 @@ static void fill_nan(float *p, int64_t n) {
  * which the trainer reports as a diverged loss: there is no way to fail. */
 static void conv_forward(Layer *l, const LayerRun *r, float *out, const float *in) {
   const Conv2DConf *c = LAYER_CONF(l, Conv2DConf);
-  PlanSlot *s = plan_for(l, r->in, r->B, (size_t)r->nscratch * sizeof(float));
+  PlanSlot *s = plan_for(l, r->in, r->B, plan_bytes(r));
   if (l->cache) ((ConvCache *)l->cache)->last = s;
+  tail_put(r, s ? s->N : 0);
   if (!s) {
     fill_nan(out, r->B * r->Fo);
     return;
@@ -203,9 +226,11 @@ static void conv_forward(Layer *l, const LayerRun *r, float *out, const float *i
 static void conv_backward(Layer *l, const LayerRun *r, float *din, float *dout, const float *in,
                           const float *out) {
   const Conv2DConf *c = LAYER_CONF(l, Conv2DConf);
-  ConvCache *cc = l->cache;
-  PlanSlot *s = cc ? cc->last : NULL;
-  if (!s || !same_shape(s, r->in) || s->N < r->B) {
+  /* the plan of the forward that filled this scratch (made again if it was
+   * dropped: the same geometry and batch give the same layout) */
+  int64_t N = tail_get(r);
+  PlanSlot *s = N >= r->B ? plan_exact(l, r->in, N, plan_bytes(r)) : NULL;
+  if (!s) {
     fill_nan(tensor_f32(l->grad[0]), tensor_numel(l->grad[0]));
     fill_nan(tensor_f32(l->grad[1]), tensor_numel(l->grad[1]));
     if (din) fill_nan(din, r->B * r->F);

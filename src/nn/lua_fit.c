@@ -184,6 +184,12 @@ static void read_schedule(lua_State *L, FitOptions *o) {
   } else if (t == LUA_TTABLE) {
     int tb = lua_gettop(L);
     check_table_keys(L, tb, "lr_schedule", keys);
+    /* the keys of one form: a cosine's min_lr would be ignored by a step schedule */
+    int step = lua_getfield(L, tb, "step") != LUA_TNIL, factor = lua_getfield(L, tb, "factor") != LUA_TNIL,
+        cosine = lua_getfield(L, tb, "cosine") != LUA_TNIL, min_lr = lua_getfield(L, tb, "min_lr") != LUA_TNIL;
+    lua_pop(L, 4);
+    if ((step || factor) && (cosine || min_lr))
+      lu_error(L, "fit", "lr_schedule: give {step=N, factor=} or {cosine=true, min_lr=}, not keys of both");
     if (lua_getfield(L, tb, "step") != LUA_TNIL) {
       int ok = 0;
       lua_Integer every = lua_type(L, -1) == LUA_TNUMBER ? lua_tointegerx(L, -1, &ok) : 0;

@@ -95,19 +95,29 @@ static int64_t scratch_of(const Model *m, int i, int64_t B) {
  * (unless it aliases its input) and its scratch. */
 int model_reserve(Model *m, int64_t B, char *err) {
   if (m->ws && m->ws_batch >= B) return 0;
-  int64_t maxf = m->feat[0], total, s[NN_MAXLAYERS];
+  int64_t maxf = m->feat[0], total = 0, s[NN_MAXLAYERS], t;
+  int over = 0;  /* a size past int64_t: no allocation can hold it */
   for (int i = 0; i <= m->n; i++) if (m->feat[i] > maxf) maxf = m->feat[i];
-  total = (m->feat[0] + 2 * maxf) * B;
+  over |= __builtin_mul_overflow(maxf, 2, &t) || __builtin_add_overflow(t, m->feat[0], &t) ||
+          __builtin_mul_overflow(t, B, &total);
   for (int i = 0; i < m->n; i++) {
-    if (!m->layers[i]->kind->alias) total += m->feat[i + 1] * B;
+    if (!m->layers[i]->kind->alias)
+      over |= __builtin_mul_overflow(m->feat[i + 1], B, &t) || __builtin_add_overflow(total, t, &total);
+    if (over) break;
     if ((s[i] = scratch_of(m, i, B)) < 0) {
       snprintf(err, NN_ERRLEN, "%s (layer %d) out of memory for a batch of %lld",
                m->layers[i]->kind->name, i + 1, (long long)B);
       return -1;
     }
-    total += s[i];
+    over |= __builtin_add_overflow(total, s[i], &total);
   }
-  float *ws = malloc((size_t)total * sizeof(float));
+  float *ws = over || (uint64_t)total > SIZE_MAX / sizeof(float) ? NULL
+                                                                   : malloc((size_t)total * sizeof(float));
+  if (!ws && over) {
+    snprintf(err, NN_ERRLEN, "out of memory for a batch of %lld (more floats than memory holds)",
+             (long long)B);
+    return -1;
+  }
   if (!ws) {
     snprintf(err, NN_ERRLEN, "out of memory for a batch of %lld (%lld floats)", (long long)B,
              (long long)total);

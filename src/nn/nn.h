@@ -153,7 +153,10 @@ typedef struct FitState {
   int epoch;                           /* 1-based, for messages */
   const FitWords *words;               /* the words of the bar, in the language */
 } FitState;
-/* One epoch. Returns 0, 1 when stopped by Ctrl-C, or -1 with err. */
+/* One epoch, in training mode. Returns 0, 1 when stopped by Ctrl-C, or -1
+ * with err. This and the three below leave the model's mode (model:train())
+ * as they found it; the three below run in inference mode, in batches of at
+ * most n rows. */
 int trainer_epoch(FitState *s, double *loss, double *acc, double *seconds, char *err);
 /* Loss and accuracy on rows first..first+n of X, y (labels). */
 int trainer_evaluate(Model *m, LossKind loss, const Tensor *X, const int32_t *y, int64_t first,

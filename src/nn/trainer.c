@@ -18,7 +18,7 @@ int trainer_epoch(FitState *s, double *lossv, double *accv, double *seconds, cha
   int64_t B = s->batch, n = s->n_train, nb = (n + B - 1) / B, seen = 0, correct = 0;
   float scale, offset;
   int start = model_input_stage(m, &scale, &offset), stop = model_first_trained(m), fused;
-  int stopped = 0;
+  int stopped = 0, mode = m->training;  /* the mode is the caller's again afterwards */
   double total = 0, t0 = progress_now();
   Progress p;
   char info[192];
@@ -37,7 +37,7 @@ int trainer_epoch(FitState *s, double *lossv, double *accv, double *seconds, cha
     model_forward(m, rows, start);
     double l = loss_model(s->loss, m, s->ybatch, rows, m->g1, &correct, &fused);
     if (!isfinite(l)) {
-      m->training = 0;
+      m->training = mode;
       if (s->label) progress_done(&p, NULL);
       snprintf(err, NN_ERRLEN, "the loss became %s at epoch %d, batch %lld; try a smaller "
                "learning rate (lr is %g)", isnan(l) ? "NaN" : "infinite", s->epoch,
@@ -59,12 +59,18 @@ int trainer_epoch(FitState *s, double *lossv, double *accv, double *seconds, cha
     }
     if (interrupt_pending()) { stopped = 1; break; }
   }
-  m->training = 0;
+  m->training = mode;
   if (s->label) progress_done(&p, NULL);
   *lossv = seen ? total / (double)seen : NAN;
   *accv = seen ? (double)correct / (double)seen : NAN;
   *seconds = progress_now() - t0;
   return stopped;
+}
+
+/* The batch that runs n rows: no larger than n (a batch_size past the data
+ * would only reserve memory for rows that do not exist), at least 1. */
+static int64_t batch_for(int64_t batch, int64_t n) {
+  return batch > n ? (n > 0 ? n : 1) : batch;
 }
 
 int trainer_evaluate(Model *m, LossKind loss, const Tensor *X, const int32_t *y, int64_t first,
@@ -73,6 +79,8 @@ int trainer_evaluate(Model *m, LossKind loss, const Tensor *X, const int32_t *y,
   int start = model_input_stage(m, &scale, &offset), fused;
   int64_t correct = 0;
   double total = 0;
+  int mode = m->training;
+  batch = batch_for(batch, n);
   if (model_reserve(m, batch, err)) return -1;
   m->training = 0;
   for (int64_t r0 = 0; r0 < n; r0 += batch) {
@@ -82,6 +90,7 @@ int trainer_evaluate(Model *m, LossKind loss, const Tensor *X, const int32_t *y,
     total += loss_model(loss, m, y + first + r0, rows, NULL, &correct, &fused) * (double)rows;
   }
   m->last_batch = 0;
+  m->training = mode;
   *lossv = n ? total / (double)n : NAN;
   *acc = n ? (double)correct / (double)n : NAN;
   return 0;
@@ -91,6 +100,8 @@ int trainer_predict(Model *m, const Tensor *X, int64_t n, int64_t batch, float *
   float scale, offset;
   int start = model_input_stage(m, &scale, &offset);
   int64_t K = m->feat[m->n];
+  int mode = m->training;
+  batch = batch_for(batch, n);
   if (model_reserve(m, batch, err)) return -1;
   m->training = 0;
   for (int64_t r0 = 0; r0 < n; r0 += batch) {
@@ -100,13 +111,15 @@ int trainer_predict(Model *m, const Tensor *X, int64_t n, int64_t batch, float *
     for (int64_t k = 0; k < rows * K; k++) out[r0 * K + k] = m->act[m->n][k];
   }
   m->last_batch = 0;
+  m->training = mode;
   return 0;
 }
 
 int trainer_activations(Model *m, const Tensor *X, int64_t n, int64_t batch, float *const *outs,
                         char *err) {
   float scale, offset;
-  int start = model_input_stage(m, &scale, &offset);
+  int start = model_input_stage(m, &scale, &offset), mode = m->training;
+  batch = batch_for(batch, n);
   if (model_reserve(m, batch, err)) return -1;
   m->training = 0;
   for (int64_t r0 = 0; r0 < n; r0 += batch) {
@@ -118,5 +131,6 @@ int trainer_activations(Model *m, const Tensor *X, int64_t n, int64_t batch, flo
       memcpy(outs[i] + r0 * m->feat[i + 1], m->act[i + 1], (size_t)(rows * m->feat[i + 1]) * sizeof(float));
   }
   m->last_batch = 0;
+  m->training = mode;
   return 0;
 }

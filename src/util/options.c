@@ -22,7 +22,7 @@ void options_defaults(void *dst, const OptionSpec *specs, int n) {
 }
 
 int option_in_range(const OptionSpec *s, double v) {
-  if (v != v) return 0;
+  if (!isfinite(v)) return 0;
   if (s->lo_end == '[' && !(v >= s->lo)) return 0;
   if (s->lo_end == '(' && !(v > s->lo)) return 0;
   if (s->hi_end == ']' && !(v <= s->hi)) return 0;

@@ -37,7 +37,7 @@ typedef struct OptionSpec {
 
 /* Writes every default into dst. */
 void options_defaults(void *dst, const OptionSpec *specs, int n);
-/* 1 when the number v is allowed by s's range (NaN never is). */
+/* 1 when the number v is allowed by s's range (NaN and infinities never are). */
 int option_in_range(const OptionSpec *s, double v);
 /* What s's range allows, for messages: "an integer in 1..16777216",
  * "in [0, 1)", "> 0". */

@@ -70,6 +70,22 @@ T.test("inference mode even after model:train(); a single sample works", functio
   T.eq(max_abs_diff(one[7], a[7]:narrow(1, 2, 1)), 0, "row 2 alone")
 end)
 
+T.test("a batch_size past the samples runs them as one batch (2^62 for 7 samples)", function()
+  -- the workspace was sized for batch_size rows: 2^62 rows overflowed its
+  -- size and the heap was overwritten
+  local m, X = model_and_data()
+  m:compile { optimizer = "sgd", loss = "cross_entropy" }
+  local a, p = m:activations(X), m:predict(X)
+  local y = tensor.new({ 1, 2, 3, 1, 2, 3, 1 }, "int32")
+  local e = m:evaluate(X, y)
+  for _, b in ipairs { 8, 2 ^ 40, 2 ^ 62, math.maxinteger } do
+    local big = m:activations(X, b)
+    for i = 1, #a do T.eq(max_abs_diff(big[i], a[i]), 0, "activations, batch " .. b .. ", layer " .. i) end
+    T.eq(max_abs_diff(m:predict(X, b), p), 0, "predict, batch " .. b)
+    T.eq(m:evaluate(X, y, b).loss, e.loss, "evaluate, batch " .. b)
+  end
+end)
+
 T.test("bad input gives predict's errors", function()
   local m, X = model_and_data()
   m:activations(X)

@@ -161,6 +161,9 @@ T.test("bad options: clear errors", function()
   T.raises(function() nn.BatchNormalization { momentum = 1.5 } end, { "nn.BatchNormalization", "momentum", "[0, 1]", "1.5" })
   T.raises(function() nn.BatchNormalization { eps = -1 } end, { "nn.BatchNormalization", "eps", "> 0", "-1" })
   T.raises(function() nn.BatchNormalization { eps = 0 } end, { "eps", "> 0" })
+  -- an infinite eps made every output beta and every gradient 0
+  T.raises(function() nn.BatchNormalization { eps = math.huge } end, { "nn.BatchNormalization", "eps", "> 0", "inf" })
+  T.raises(function() nn.BatchNormalization { eps = 0 / 0 } end, { "eps", "> 0", "nan" })
   T.raises(function() nn.BatchNormalization { alpha = 1 } end, { "unknown option 'alpha'", "momentum" })
   T.raises(function() nn.BatchNormalization(0.9) end, { "options table", "got number" })
 end)
@@ -242,6 +245,42 @@ T.test("fit uses batch statistics, predict and evaluate the moving ones", functi
   end
   local a, b = run(), run()
   T.eq(a.layers[2].moving_variance:sub(b.layers[2].moving_variance):abs():max(), 0, "deterministic")
+end)
+
+T.test("model:train() stays on through predict, evaluate, activations and fit", function()
+  -- a hand-written loop that looks at predict between steps must keep
+  -- training on the batch's statistics (predict used to switch the model to
+  -- inference for good: the next forward used the moving ones)
+  tensor.seed(8)
+  local x = tensor.randn(6, 3) * 2 + 1
+  local y = tensor.new({ 1, 2, 1, 2, 1, 2 }, "int32")
+  local m = nn.Sequential { nn.BatchNormalization(), nn.Dense(2, "softmax") }
+  m:compile { optimizer = "sgd", loss = "cross_entropy" }
+  m:predict(x)
+  local bn, d = m.layers[1], m.layers[2]
+  -- the training-mode output by hand: batch mean and biased variance
+  local mu = x:mean(1):reshape(1, 3)
+  local var = x:sub(mu):pow(2):mean(1):reshape(1, 3)
+  local h = x:sub(mu):div(var:add(0.001):sqrt()):mul(bn.gamma:reshape(1, 3)):add(bn.beta:reshape(1, 3))
+  local z = h:matmul(d.W):add(d.b:reshape(1, 2))
+  local e = z:exp()
+  local want = e:div(e:sum(2):reshape(6, 1))
+  for _, call in ipairs {
+    { "predict", function() m:predict(x) end },
+    { "evaluate", function() m:evaluate(x, y) end },
+    { "activations", function() m:activations(x) end },
+    { "fit", function() m:fit(x, y, { epochs = 1, verbose = 0 }) end },
+  } do
+    m:train()
+    call[2]()
+    T.eq(m.training, true, call[1] .. " keeps training mode")
+    if call[1] ~= "fit" then
+      T.ok(m:forward(x):sub(want):abs():max() < 1e-5, "forward after " .. call[1] .. " uses the batch statistics")
+    end
+    m:eval()
+    call[2]()
+    T.eq(m.training, false, call[1] .. " keeps inference mode")
+  end
 end)
 
 T.test("summary: total, trainable and non-trainable counts as Keras prints them", function()

@@ -47,6 +47,14 @@ T.test("inputs a layer cannot take are refused with the shapes", function()
   T.eq(table.concat(y:shape(), "x"), "1x2x4x2")
 end)
 
+T.test("a batch whose activations outgrow 64-bit sizes is refused, not wrapped around", function()
+  -- 1x1 images padded by 4096: 8193 x 8193 x 65536 values per sample; 2^21
+  -- samples of them count more floats than an int64_t holds
+  local m = nn.Sequential { nn.Conv2D(65536, 1, { padding = 4096 }) }
+  T.raises(function() m:forward(tensor.zeros(2 ^ 21, 1, 1, 1)) end,
+    { "forward", "out of memory for a batch of 2097152" })
+end)
+
 T.test("options read back as given; tostring makes the same layer", function()
   local l = nn.Conv2D(16, { 3, 5 }, "tanh", { stride = { 2, 1 }, padding = 2, init = "he_uniform" })
   T.eq(l.filters, 16)
@@ -180,6 +188,42 @@ T.test("any batch size and input shape gives the numbers of one big batch", func
   T.eq(table.concat(y2:shape(), "x"), "4x6x6x5")
   T.eq(m:predict(X, 5):sub(full):abs():max(), 0, "first model after the second")
   T.eq(m2:predict(Y, 3):sub(y2):abs():max(), 0, "second model in batches of 3")
+end)
+
+T.test("one Conv2D in two models: the backward runs the plan of its own model's forward", function()
+  -- A's forward (2 images), B's forward (64 images, then another image size),
+  -- then A's backward: it must read A's scratch with the plan A's forward ran
+  -- (a plan for 64 images on A's smaller scratch overflowed the heap)
+  local script = T.tmp("shared_conv.lua")
+  local f = assert(io.open(script, "w"))
+  f:write([[
+tensor.seed(3)
+local c = nn.Conv2D(4, 3, "relu", { padding = "same" })
+local A, B = nn.Sequential { c }, nn.Sequential { c }
+local xa, xb = tensor.randn { 2, 8, 8, 3 }, tensor.randn { 64, 8, 8, 3 }
+local g = tensor.randn { 2, 8, 8, 4 }
+A:forward(xa)
+local dx_ref = A:backward(xa, g)
+local dW_ref, db_ref = c.dW:clone(), c.db:clone()
+local function diff(dx)
+  return math.max(dx:sub(dx_ref):abs():max(), c.dW:sub(dW_ref):abs():max(), c.db:sub(db_ref):abs():max())
+end
+A:forward(xa)
+B:forward(xb)
+local d1 = diff(A:backward(xa, g))
+-- other image sizes in between: more plans than the layer keeps
+A:forward(xa)
+for n = 1, 7 do nn.Sequential { c }:forward(tensor.randn { n, 5 + n, 6, 3 }) end
+print(d1, diff(A:backward(xa, g)))
+]])
+  f:close()
+  local bin = os.getenv("NNLAB_BIN") or "./nnlab"
+  for _, engine in ipairs { "onednn", "im2col" } do
+    local out, code = T.sh(string.format("NNLAB_CONV=%s %s %s", engine, bin, script))
+    T.eq(code, 0, engine .. ": exit status (" .. out .. ")")
+    local a, b = out:match("^(%S+)%s+(%S+)")
+    T.ok(tonumber(a) == 0 and tonumber(b) == 0, engine .. ": din, dW and db as after A's own forward: " .. out)
+  end
 end)
 
 T.test("layers dropped and collected free their plans", function()

@@ -172,6 +172,12 @@ T.test("bad schedule returns and options give clear errors", function()
   T.raises(function() m:fit(X, y, { verbose = 0, lr_schedule = { step = 2.5 } }) end, { "step must be", "2.5" })
   T.raises(function() m:fit(X, y, { verbose = 0, lr_schedule = { step = 2, factor = -1 } }) end, { "factor", "got -1" })
   T.raises(function() m:fit(X, y, { verbose = 0, lr_schedule = { every = 2 } }) end, { "unknown option 'every'" })
+  -- keys of the two forms together: one of them used to be ignored without a word
+  for _, both in ipairs { { step = 2, cosine = true }, { step = 2, min_lr = 0.001 },
+                          { cosine = true, factor = 0.5 }, { factor = 0.5, min_lr = 0 } } do
+    T.raises(function() m:fit(X, y, { verbose = 0, lr_schedule = both }) end,
+      { "lr_schedule", "{step=N, factor=} or {cosine=true, min_lr=}", "not keys of both" })
+  end
   T.raises(function() m:fit(X, y, { verbose = 0, lr_schedule = 3 }) end, { "lr_schedule must be", "got number" })
   T.raises(function() optim.schedules.step("x") end, { "optim.schedules.step", "string" })
 end)
