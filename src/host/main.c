@@ -10,9 +10,6 @@
 #include "host.h"
 #include "threads.h"
 
-#ifndef NNLAB_OMP_WAIT
-#define NNLAB_OMP_WAIT "passive"
-#endif
 #define STR(x) #x
 #define XSTR(x) STR(x)
 
@@ -172,16 +169,18 @@ static int parse_args(HostOptions *o_, int argc, char **argv) {
 
 /* OpenMP's threads (oneDNN's convolutions and larger products) wait for
  * each other at the end of every parallel step. By default libgomp spins
- * there for about 300,000 turns before sleeping: when another process holds
- * one of the cores, the spinning thread takes the time its partner needs,
- * and lesson 04's epochs went from 12 s to 90-150 s on a 2-core machine
- * running a compiler. OMP_WAIT_POLICY=passive sleeps at once. libgomp reads
- * its environment before main() runs, so nnlab starts itself again once
- * with the variable set (same process, same arguments), unless the user
- * chose a policy (OMP_WAIT_POLICY or GOMP_SPINCOUNT). */
+ * there for 300,000 turns before sleeping: when another process holds one
+ * of the cores, the spinning thread takes the time its partner needs, and
+ * lesson 04's epochs went from 12 s to 90-150 s on a 2-core machine running
+ * a compiler. Measured there on 3,000 images (docs/hacking.md):
+ * spinning 300,000 turns 0.7-0.8 s an epoch when quiet, 9-12 s when busy;
+ * OMP_WAIT_POLICY=passive 0.9-1.0 s / 1.8 s; 1,000 turns 0.7-0.8 s / 1.9 s.
+ * libgomp reads its environment before main() runs, so nnlab starts itself
+ * again once with GOMP_SPINCOUNT=1000 (same process, same arguments),
+ * unless the user chose (OMP_WAIT_POLICY or GOMP_SPINCOUNT set). */
 static void settle_openmp_wait(char **argv) {
   if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT")) return;
-  if (setenv("OMP_WAIT_POLICY", NNLAB_OMP_WAIT, 1)) return;
+  if (setenv("GOMP_SPINCOUNT", "1000", 1)) return;
   execv("/proc/self/exe", argv); /* returns only when it failed: go on as we are */
 }
 
