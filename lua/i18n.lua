@@ -20,6 +20,8 @@ M.messages = {
   -- fit's early stopping (printed by lua/nn.lua: monitor, epochs, value, epoch)
   ["fit.early_stop"] = { es = "Parada temprana tras la época %d: %s no mejora desde hace %d épocas (la mejor: %.4f, época %d)",
                          en = "Stopped early after epoch %d: %s has not improved for %d epochs (best: %.4f, epoch %d)" },
+  ["fit.early_stop_one"] = { es = "Parada temprana tras la época %d: %s no mejoró en la última época (la mejor: %.4f, época %d)",
+                             en = "Stopped early after epoch %d: %s did not improve in the last epoch (best: %.4f, epoch %d)" },
   ["fit.restored"] = { es = "Restaurados los pesos de la época %d (la mejor en %s: %.4f)",
                        en = "Restored the weights of epoch %d (best %s: %.4f)" },
   -- model:summary()

@@ -127,7 +127,9 @@ local function early_report(es)
   local T = i18n.t
   local name = T("fit." .. es.monitor)
   if es.stopped_epoch > 0 then
-    print(T("fit.early_stop", es.stopped_epoch, name, es.stopped_epoch - es.best_epoch, es.best, es.best_epoch))
+    local waited = es.stopped_epoch - es.best_epoch
+    if waited == 1 then print(T("fit.early_stop_one", es.stopped_epoch, name, es.best, es.best_epoch))
+    else print(T("fit.early_stop", es.stopped_epoch, name, waited, es.best, es.best_epoch)) end
   end
   if es.restored then print(T("fit.restored", es.best_epoch, name, es.best)) end
 end

@@ -10,19 +10,34 @@ local C = require "_optim"
 
 local schedules = {}
 
+-- Refuses keys other than those named (a misspelt "factr" is not dropped).
+local function known_keys(t, who, ...)
+  local ok = {}
+  for _, k in ipairs({ ... }) do ok[k] = true end
+  for k in pairs(t) do
+    if not ok[k] then
+      error(string.format("%s: unknown option '%s' (expected %s)", who, tostring(k), table.concat({ ... }, " or ")), 3)
+    end
+  end
+end
+
 -- optim.schedules.cosine([{min_lr=0}]): PyTorch's CosineAnnealingLR over
 -- fit's epochs, the same as lr_schedule = "cosine".
 function schedules.cosine(opts)
   if opts ~= nil and type(opts) ~= "table" then
     error("optim.schedules.cosine: expected nothing or {min_lr=}, got " .. type(opts), 2)
   end
+  if opts then known_keys(opts, "optim.schedules.cosine", "min_lr") end
   return { cosine = true, min_lr = opts and opts.min_lr }
 end
 
 -- optim.schedules.step(every [, factor=0.1]) or step{every=, factor=}:
 -- PyTorch's StepLR, lr multiplied by factor every `every` epochs.
 function schedules.step(every, factor)
-  if type(every) == "table" then every, factor = every.every, every.factor end
+  if type(every) == "table" then
+    known_keys(every, "optim.schedules.step", "every", "factor")
+    every, factor = every.every, every.factor
+  end
   if type(every) ~= "number" then
     error("optim.schedules.step: expected the number of epochs between decays, got " .. type(every), 2)
   end

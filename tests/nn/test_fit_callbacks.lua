@@ -180,6 +180,10 @@ T.test("bad schedule returns and options give clear errors", function()
   end
   T.raises(function() m:fit(X, y, { verbose = 0, lr_schedule = 3 }) end, { "lr_schedule must be", "got number" })
   T.raises(function() optim.schedules.step("x") end, { "optim.schedules.step", "string" })
+  T.raises(function() optim.schedules.step { every = 2, factr = 0.5 } end,
+    { "optim.schedules.step", "unknown option 'factr'", "every or factor" })
+  T.raises(function() optim.schedules.cosine { minlr = 0.1 } end,
+    { "optim.schedules.cosine", "unknown option 'minlr'", "min_lr" })
 end)
 
 ----------------------------------------------------------- early stopping
@@ -338,6 +342,29 @@ T.test("restore_best also puts back state that is not trained (BatchNormalizatio
   T.ok(max_abs_diff(means[stop], means[best]) > 0, "the moving mean moved after the best epoch")
   T.eq(max_abs_diff(bn.moving_mean, means[best]), 0, "moving_mean of the best epoch")
   T.eq(max_abs_diff(bn.moving_variance, vars[best]), 0, "moving_variance of the best epoch")
+end)
+
+T.test("patience = 0: the report speaks of the last epoch, not of '1 epochs'", function()
+  local script = T.tmp("es0.lua")
+  local f = assert(io.open(script, "w"))
+  f:write([[
+tensor.seed(1)
+local X = tensor.randn(40, 10); local y = tensor.rand(40, 3):argmax(2):int()
+local Xv = tensor.randn(40, 10); local yv = tensor.rand(40, 3):argmax(2):int()
+tensor.seed(2)
+local m = nn.Sequential { nn.Dense(64, "relu"), nn.Dense(3, "softmax") }
+m:compile { optimizer = optim.sgd { lr = 0.2 } }
+local h = m:fit(X, y, { epochs = 40, batch_size = 8, validation_data = { Xv, yv }, early_stopping = { patience = 0 } })
+print("EPOCHS", #h.loss)
+]])
+  f:close()
+  for _, case in ipairs { { "en", "Stopped early after epoch (%d+): val_loss did not improve in the last epoch" },
+                          { "es", "Parada temprana tras la época (%d+): pérdida_val no mejoró en la última época" } } do
+    local out, code = T.sh(string.format("%q --lang %s %q", os.getenv("NNLAB_BIN"), case[1], script))
+    T.eq(code, 0, case[1] .. " run: " .. out)
+    T.eq(tonumber(out:match(case[2])), tonumber(out:match("EPOCHS%s+(%d+)")), case[1] .. ": names the last epoch:\n" .. out)
+    T.ok(not out:find("1 epochs", 1, true) and not out:find("1 épocas", 1, true), case[1] .. ": no '1 epochs'")
+  end
 end)
 
 T.done()
