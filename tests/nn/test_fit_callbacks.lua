@@ -300,8 +300,10 @@ T.test("early stopping's errors", function()
   T.raises(fit(3), { "early_stopping must be a table", "number" })
 end)
 
-T.test("the report says where training stopped and which weights came back (en, es)", function()
-  local script = T.tmp("es.lua")
+-- A script that fits the noise fixture with early_stopping = es (Lua source)
+-- and prints the history's length: the report is read from its output.
+local function report_script(name, es)
+  local script = T.tmp(name)
   local f = assert(io.open(script, "w"))
   f:write([[
 tensor.seed(1)
@@ -310,11 +312,15 @@ local Xv = tensor.randn(40, 10); local yv = tensor.rand(40, 3):argmax(2):int()
 tensor.seed(2)
 local m = nn.Sequential { nn.Dense(64, "relu"), nn.Dense(3, "softmax") }
 m:compile { optimizer = optim.sgd { lr = 0.2 } }
-local h = m:fit(X, y, { epochs = 40, batch_size = 8, validation_data = { Xv, yv },
-                        early_stopping = { patience = 3, restore_best = true } })
+local h = m:fit(X, y, { epochs = 40, batch_size = 8, validation_data = { Xv, yv }, early_stopping = ]] .. es .. [[ })
 print("EPOCHS", #h.loss)
 ]])
   f:close()
+  return script
+end
+
+T.test("the report says where training stopped and which weights came back (en, es)", function()
+  local script = report_script("es.lua", "{ patience = 3, restore_best = true }")
   for _, case in ipairs { { "en", "Stopped early after epoch (%d+): val_loss has not improved for 3 epochs",
                             "Restored the weights of epoch (%d+)" },
                           { "es", "Parada temprana tras la época (%d+): pérdida_val no mejora desde hace 3 épocas",
@@ -345,19 +351,7 @@ T.test("restore_best also puts back state that is not trained (BatchNormalizatio
 end)
 
 T.test("patience = 0: the report speaks of the last epoch, not of '1 epochs'", function()
-  local script = T.tmp("es0.lua")
-  local f = assert(io.open(script, "w"))
-  f:write([[
-tensor.seed(1)
-local X = tensor.randn(40, 10); local y = tensor.rand(40, 3):argmax(2):int()
-local Xv = tensor.randn(40, 10); local yv = tensor.rand(40, 3):argmax(2):int()
-tensor.seed(2)
-local m = nn.Sequential { nn.Dense(64, "relu"), nn.Dense(3, "softmax") }
-m:compile { optimizer = optim.sgd { lr = 0.2 } }
-local h = m:fit(X, y, { epochs = 40, batch_size = 8, validation_data = { Xv, yv }, early_stopping = { patience = 0 } })
-print("EPOCHS", #h.loss)
-]])
-  f:close()
+  local script = report_script("es0.lua", "{ patience = 0 }")
   for _, case in ipairs { { "en", "Stopped early after epoch (%d+): val_loss did not improve in the last epoch" },
                           { "es", "Parada temprana tras la época (%d+): pérdida_val no mejoró en la última época" } } do
     local out, code = T.sh(string.format("%q --lang %s %q", os.getenv("NNLAB_BIN"), case[1], script))
