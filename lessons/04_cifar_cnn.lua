@@ -4,13 +4,13 @@
 ---es La lección 2 terminó en un 50 % con una capa oculta y una observación:
 ---es una red que mira la imagen *aplanada* no sabe qué píxeles son vecinos.
 ---es Aquí construimos la red pequeña de la demo de CIFAR-10 de ml4a /
----es ConvNetJS (la que enlaza la clase) y llegamos a su matriz de confusión
----es del 79 %.
+---es ConvNetJS (la que enlaza la clase) y nos acercamos a su matriz de
+---es confusión del 79 %.
 ---en Lesson 2 ended at 50% with a hidden layer and a remark: a network that
 ---en looks at the *flattened* image does not know which pixels are
 ---en neighbours. Here we build the small network of the ml4a / ConvNetJS
----en CIFAR-10 demo (the one the class links to) and reach its 79% confusion
----en matrix.
+---en CIFAR-10 demo (the one the class links to) and come close to its 79%
+---en confusion matrix.
 local train, test = data.cifar10()
 if lesson.quick then
   train = data.subset(train, 5000)
