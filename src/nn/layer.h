@@ -115,6 +115,9 @@ const LayerKind *layer_kind_by_v2_code(int code);
 /* ---- helpers every kind may use (model.c) ------------------------------ */
 /* The number of values in a shape, or -1 when negative or overflowing. */
 int64_t shape_numel(const Shape *s);
+/* 0 when in is a non-empty H×W×C image; else -1 with the message of a
+ * kind that takes only images (Conv2D, the pooling layers). */
+int plan_image_input(const Shape *in, char *err);
 /* 1 when the layer declares tensors with gradients (it learns). */
 int layer_trains(const Layer *l);
 /* The OptionSpec of the kind named name, or NULL. */

@@ -66,20 +66,10 @@ static int geom_of(const Layer *l, const Shape *in, int64_t N, Conv2DGeom *g, ch
 
 static int conv_plan(const Layer *l, const Shape *in, Shape *out, Shape *tshape, char *err) {
   const Conv2DConf *c = LAYER_CONF(l, Conv2DConf);
-  char buf[96], msg[NN_ERRLEN];
+  char msg[NN_ERRLEN];
   Conv2DGeom g;
   if (!in) return -1;
-  if (in->nd != 3) {
-    snprintf(err, LAYER_ERRLEN, "expects images H x W x C per sample, got %s; give it the images "
-             "unflattened (N x H x W x C, e.g. X:reshape(N, 32, 32, 3))",
-             shape_str(in->nd, in->d, buf, sizeof buf));
-    return -1;
-  }
-  if (in->d[0] < 1 || in->d[1] < 1 || in->d[2] < 1) {
-    snprintf(err, LAYER_ERRLEN, "needs a non-empty image, got %s",
-             shape_str(in->nd, in->d, buf, sizeof buf));
-    return -1;
-  }
+  if (plan_image_input(in, err)) return -1;
   if (geom_of(l, in, 1, &g, msg)) {
     if (c->padding == -2)
       snprintf(err, LAYER_ERRLEN, "cannot convolve a %lldx%lld image", (long long)in->d[0],

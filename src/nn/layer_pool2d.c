@@ -25,19 +25,11 @@ static int geom_of(const Layer *l, const Shape *in, int64_t N, Pool2DGeom *g, ch
 
 static int pool_plan(const Layer *l, const Shape *in, Shape *out, Shape *tshape, char *err) {
   const PoolConf *c = LAYER_CONF(l, PoolConf);
-  char buf[96], msg[NN_ERRLEN];
+  char msg[NN_ERRLEN];
   Pool2DGeom g;
   (void)tshape;
   if (!in) return -1;
-  if (in->nd != 3) {
-    snprintf(err, LAYER_ERRLEN, "expects images H x W x C per sample, got %s; give it the images "
-             "unflattened (N x H x W x C)", shape_str(in->nd, in->d, buf, sizeof buf));
-    return -1;
-  }
-  if (in->d[0] < 1 || in->d[1] < 1 || in->d[2] < 1) {
-    snprintf(err, LAYER_ERRLEN, "needs a non-empty image, got %s", shape_str(in->nd, in->d, buf, sizeof buf));
-    return -1;
-  }
+  if (plan_image_input(in, err)) return -1;
   if (geom_of(l, in, 1, &g, msg)) {
     snprintf(err, LAYER_ERRLEN, "has a %lldx%lld window larger than its %lldx%lld input image",
              (long long)c->pool[0], (long long)c->pool[1], (long long)in->d[0], (long long)in->d[1]);

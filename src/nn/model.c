@@ -18,6 +18,21 @@ int64_t shape_numel(const Shape *s) {
   return p;
 }
 
+int plan_image_input(const Shape *in, char *err) {
+  char buf[96];
+  if (in->nd != 3) {
+    snprintf(err, LAYER_ERRLEN, "expects images H x W x C per sample, got %s; give it the images "
+             "unflattened (N x H x W x C, e.g. X:reshape(N, 32, 32, 3))",
+             shape_str(in->nd, in->d, buf, sizeof buf));
+    return -1;
+  }
+  if (in->d[0] < 1 || in->d[1] < 1 || in->d[2] < 1) {
+    snprintf(err, LAYER_ERRLEN, "needs a non-empty image, got %s", shape_str(in->nd, in->d, buf, sizeof buf));
+    return -1;
+  }
+  return 0;
+}
+
 int layer_trains(const Layer *l) {
   for (int k = 0; k < l->kind->ntensors; k++)
     if (l->kind->tensors[k].grad) return 1;

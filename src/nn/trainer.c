@@ -96,27 +96,12 @@ int trainer_evaluate(Model *m, LossKind loss, const Tensor *X, const int32_t *y,
   return 0;
 }
 
-int trainer_predict(Model *m, const Tensor *X, int64_t n, int64_t batch, float *out, char *err) {
-  float scale, offset;
-  int start = model_input_stage(m, &scale, &offset);
-  int64_t K = m->feat[m->n];
-  int mode = m->training;
-  batch = batch_for(batch, n);
-  if (model_reserve(m, batch, err)) return -1;
-  m->training = 0;
-  for (int64_t r0 = 0; r0 < n; r0 += batch) {
-    int64_t rows = r0 + batch <= n ? batch : n - r0;
-    gather_rows(m->act[start], X, NULL, r0, rows, m->feat[0], scale, offset);
-    model_forward(m, rows, start);
-    for (int64_t k = 0; k < rows * K; k++) out[r0 * K + k] = m->act[m->n][k];
-  }
-  m->last_batch = 0;
-  m->training = mode;
-  return 0;
-}
-
-int trainer_activations(Model *m, const Tensor *X, int64_t n, int64_t batch, float *const *outs,
-                        char *err) {
+/* Inference over the first n rows of X in batches of `batch`: after each
+ * forward, the rows of every act[j] with a non-NULL dst[j] (j in 1..m->n;
+ * act[j+1] leaves layer j, a fused first layer wrote act[1] in the gather)
+ * are copied to dst[j]. The model's mode is restored afterwards. */
+static int forward_batches(Model *m, const Tensor *X, int64_t n, int64_t batch,
+                           float *const *dst, char *err) {
   float scale, offset;
   int start = model_input_stage(m, &scale, &offset), mode = m->training;
   batch = batch_for(batch, n);
@@ -126,11 +111,24 @@ int trainer_activations(Model *m, const Tensor *X, int64_t n, int64_t batch, flo
     int64_t rows = r0 + batch <= n ? batch : n - r0;
     gather_rows(m->act[start], X, NULL, r0, rows, m->feat[0], scale, offset);
     model_forward(m, rows, start);
-    /* act[i+1] leaves layer i; a fused first layer wrote act[1] in the gather */
-    for (int i = 0; i < m->n; i++)
-      memcpy(outs[i] + r0 * m->feat[i + 1], m->act[i + 1], (size_t)(rows * m->feat[i + 1]) * sizeof(float));
+    for (int j = 1; j <= m->n; j++)
+      if (dst[j])
+        memcpy(dst[j] + r0 * m->feat[j], m->act[j], (size_t)(rows * m->feat[j]) * sizeof(float));
   }
   m->last_batch = 0;
   m->training = mode;
   return 0;
+}
+
+int trainer_predict(Model *m, const Tensor *X, int64_t n, int64_t batch, float *out, char *err) {
+  float *dst[NN_MAXLAYERS + 1] = {0};
+  dst[m->n] = out;
+  return forward_batches(m, X, n, batch, dst, err);
+}
+
+int trainer_activations(Model *m, const Tensor *X, int64_t n, int64_t batch, float *const *outs,
+                        char *err) {
+  float *dst[NN_MAXLAYERS + 1] = {0};
+  for (int i = 0; i < m->n; i++) dst[i + 1] = outs[i];
+  return forward_batches(m, X, n, batch, dst, err);
 }

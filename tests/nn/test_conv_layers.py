@@ -21,6 +21,9 @@ import tempfile
 
 import numpy as np
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from tap import Report  # noqa: E402
+
 try:
     import torch
     import torch.nn.functional as F
@@ -31,18 +34,11 @@ except ImportError:  # python3-torch is a test dependency (make deps)
 ROOT = os.environ.get("NNLAB_ROOT", os.getcwd())
 BIN = os.environ.get("NNLAB_BIN", os.path.join(ROOT, "nnlab"))
 TOL = 1e-4
-failures = 0
 rng = np.random.default_rng(20261205)
 torch.set_num_threads(1)
 
 
-def report(name, ok, why=""):
-    global failures
-    if ok:
-        print("ok - " + name)
-    else:
-        failures += 1
-        print("not ok - %s: %s" % (name, why))
+report = Report()
 
 
 def close(got, want):
@@ -208,4 +204,4 @@ def main():
 
 
 main()
-sys.exit(1 if failures else 0)
+sys.exit(report.status())

@@ -22,6 +22,9 @@ import traceback
 
 import numpy as np
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from tap import Report  # noqa: E402
+
 try:
     import torch
     import torch.nn.functional as F
@@ -33,18 +36,11 @@ ROOT = os.environ.get("NNLAB_ROOT", os.getcwd())
 CHECK = os.environ.get("NNLAB_KERNEL_CHECK", os.path.join(ROOT, "build", "kernel_check"))
 CHECK = CHECK if os.path.isabs(CHECK) else os.path.join(ROOT, CHECK)
 REF_TOL, FD_TOL = 1e-4, 1e-2
-failures = 0
 rng = np.random.default_rng(20240613)
 torch.set_num_threads(1)
 
 
-def report(name, ok, why=""):
-    global failures
-    if ok:
-        print("ok - " + name)
-    else:
-        failures += 1
-        print("not ok - %s: %s" % (name, why))
+report = Report()
 
 
 def close(name, got, want, tol=REF_TOL):
@@ -285,7 +281,7 @@ def main():
     translate(16, 9, 9, 1, 0, 0.34, 4)
     translate(1, 32, 32, 3, 2 / 32, 2 / 32, 5)
     draw_statistics()
-    return 1 if failures else 0
+    return report.status()
 
 
 sys.exit(main())
