@@ -65,8 +65,9 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_ALL) $(CPPFLAGS) $(CFLAGS) $(VECT) $(WARN) -c -o $@ $<
 
-# gemm.c starts OpenMP's thread pool itself, with SIGINT blocked (see there).
-$(BUILD)/src/tensor/gemm.o: CPPFLAGS_ALL += -fopenmp
+# gemm.c starts OpenMP's thread pool itself, with SIGINT blocked (see there);
+# parallel.c splits loops over it.
+$(BUILD)/src/tensor/gemm.o $(BUILD)/src/tensor/parallel.o: CPPFLAGS_ALL += -fopenmp
 
 $(BUILD)/embed: tools/embed.c
 	@mkdir -p $(BUILD)

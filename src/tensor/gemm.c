@@ -5,6 +5,7 @@
  * (64×3072·3072×64) it was also 1.5-3x faster than OpenBLAS's own best
  * kernel (bench/gemm_rates.c). NNLAB_GEMM=openblas uses OpenBLAS instead. */
 #include "gemm.h"
+#include "parallel.h"
 
 #include <cblas.h>
 #include <dnnl.h>
@@ -31,22 +32,105 @@ static int lib(void) {
   return g_lib;
 }
 
-/* Products under this many multiply-adds run on one thread. oneDNN splits
- * every product over all its threads, and each split ends in a barrier:
- * when another process holds one of the cores, that barrier waits for the
- * scheduler, and the course's CIFAR-10 epoch (products of 12.6 million
- * multiply-adds) took 31 s on 2 threads against 1.7 s on one. Below this
- * size a second thread gains little even on an idle machine. */
+/* oneDNN splits every product over all its threads, and at the course's
+ * shapes (64×3072·3072×64, 12.6 million multiply-adds) its split gained
+ * nothing on 2 threads. Products between these sizes are split here
+ * instead (split_gemm), one block a thread, each block a one-thread sgemm:
+ * the course's CIFAR-10 epoch went from 0.49 s to 0.27 s on 2 threads of an
+ * AMD EPYC (bench_nn.sh). Smaller products stay on one thread, where waking
+ * the partner costs more than it saves; larger ones go to oneDNN's split. */
+#define GEMM_SPLIT_MIN 1000000.0
 #define GEMM_PARALLEL_MIN 16000000.0
+
+static void sgemm_one(int tA, int tB, int64_t M, int64_t N, int64_t K, float alpha,
+                      const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
+                      float *C, int64_t ldc) {
+  dnnl_sgemm(tA ? 'T' : 'N', tB ? 'T' : 'N', M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+enum { SPLIT_ROWS, SPLIT_COLS, SPLIT_DEPTH };
+
+typedef struct {
+  int tA, tB, how;
+  int64_t M, N, K, lda, ldb, ldc;
+  float alpha, beta;
+  const float *A, *B;
+  float *C;
+  int64_t step; /* of a depth split: thread t's share starts at t·step */
+} Split;
+
+/* Partial products of a depth split, one M×N block per thread but the
+ * first, kept between calls (products are made by one thread at a time). */
+static float *g_partial;
+static int64_t g_partial_len;
+
+/* One block of the product as a one-thread sgemm: inside the parallel
+ * region oneDNN runs every call on the calling thread. */
+static void split_block(void *ctx, int64_t lo, int64_t hi) {
+  const Split *g = ctx;
+  int64_t n = hi - lo;
+  if (g->how == SPLIT_ROWS)
+    sgemm_one(g->tA, g->tB, n, g->N, g->K, g->alpha, g->tA ? g->A + lo : g->A + lo * g->lda,
+              g->lda, g->B, g->ldb, g->beta, g->C + lo * g->ldc, g->ldc);
+  else if (g->how == SPLIT_COLS)
+    sgemm_one(g->tA, g->tB, g->M, n, g->K, g->alpha, g->A, g->lda,
+              g->tB ? g->B + lo * g->ldb : g->B + lo, g->ldb, g->beta, g->C + lo, g->ldc);
+  else {
+    int64_t t = lo / g->step;
+    float *C = t == 0 ? g->C : g_partial + (t - 1) * g->M * g->N;
+    sgemm_one(g->tA, g->tB, g->M, g->N, n, g->alpha, g->tA ? g->A + lo * g->lda : g->A + lo,
+              g->lda, g->tB ? g->B + lo : g->B + lo * g->ldb, g->ldb, t == 0 ? g->beta : 0.0f,
+              C, t == 0 ? g->ldc : g->N);
+  }
+}
+
+/* Splits a product over the threads. A deep product (the course's
+ * 64×3072·3072×64 forward) is split along K, and the threads' partial
+ * products are added in thread order afterwards: each thread then reads
+ * only its own rows of the weights, the same rows it computes the gradient
+ * of and updates (optim.c splits tensors the same way), so no cache line of
+ * the weights moves between cores. Other products are split along C's
+ * longer side. Returns 0 when the product is better left unsplit. */
+static int split_gemm(Split *g) {
+  int nt = g_threads;
+  int64_t side = g->M >= g->N ? g->M : g->N;
+  if (g->K >= 4 * side && g->K >= 32 * nt) {
+    int64_t step = ((g->K + nt - 1) / nt + 15) / 16 * 16, need = (nt - 1) * g->M * g->N;
+    if (need > g_partial_len) {
+      float *p = realloc(g_partial, (size_t)need * sizeof(float));
+      if (!p) return 0;
+      g_partial = p, g_partial_len = need;
+    }
+    g->how = SPLIT_DEPTH, g->step = step;
+    parallel_ranges(g->K, 0, 16, split_block, g);
+    for (int64_t t = 1; t * step < g->K; t++)
+      for (int64_t i = 0; i < g->M; i++) {
+        const float *src = g_partial + (t - 1) * g->M * g->N + i * g->N;
+        float *dst = g->C + i * g->ldc;
+        for (int64_t j = 0; j < g->N; j++) dst[j] += src[j];
+      }
+    return 1;
+  }
+  if (side < 32 * nt) return 0;
+  g->how = g->M >= g->N ? SPLIT_ROWS : SPLIT_COLS;
+  parallel_ranges(side, 0, 16, split_block, g);
+  return 1;
+}
 
 void gemm_f32(int tA, int tB, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
               int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc) {
   if (M <= 0 || N <= 0) return;
   if (lib() == LIB_ONEDNN) {
-    int serial = g_threads > 1 && (double)M * (double)N * (double)K < GEMM_PARALLEL_MIN;
-    if (serial) omp_set_num_threads(1);
-    dnnl_sgemm(tA ? 'T' : 'N', tB ? 'T' : 'N', M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-    if (serial) omp_set_num_threads(g_threads);
+    double macs = (double)M * (double)N * (double)K;
+    if (g_threads > 1 && macs >= GEMM_SPLIT_MIN && macs < GEMM_PARALLEL_MIN &&
+        split_gemm(&(Split){tA, tB, 0, M, N, K, lda, ldb, ldc, alpha, beta, A, B, C, 0}))
+      return;
+    if (g_threads > 1 && macs < GEMM_PARALLEL_MIN) {
+      omp_set_num_threads(1);
+      sgemm_one(tA, tB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+      omp_set_num_threads(g_threads);
+    } else
+      sgemm_one(tA, tB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
   } else
     cblas_sgemm(CblasRowMajor, tA ? CblasTrans : CblasNoTrans, tB ? CblasTrans : CblasNoTrans,
                 (int)M, (int)N, (int)K, alpha, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);

@@ -1,0 +1,73 @@
+-- products.lua — run by test_threads.sh under --threads 1, 2 and 3: the
+-- splits nnlab makes of mid-sized products (by rows, by columns, and along
+-- the inner dimension with the partial products added afterwards), the
+-- column-split minibatch gather and the range-split optimizer update, each
+-- against an independent reference. Inputs and references are exchanged
+-- with numpy as .npy files.
+local T = require "testlib"
+local threads = nnlab.options.threads
+tensor.seed(11)
+
+local function close(got, want, tol, what)
+  T.eq(table.concat(got:shape(), "x"), table.concat(want:shape(), "x"), what .. " shape")
+  local err = ((got - want):abs() / (want:abs() + 1)):max()
+  if not (err <= tol) then error(string.format("%s: max relative difference %g > %g", what, err, tol), 2) end
+end
+
+-- op(A)·op(B) for each shape: {name, M, N, K, transpose A, transpose B};
+-- every one has between 1 and 16 million multiply-adds, the split range
+local cases = {
+  { "rows: 3072x64 = 64x3072' . 64x64 (the weight gradient)", 3072, 64, 64, true, false },
+  { "columns: 64x3072 = 64x64 . 64x3072", 64, 3072, 64, false, false },
+  { "depth: 64x64 = 64x3072 . 3072x64 (the forward)", 64, 64, 3072, false, false },
+  { "depth, both transposed, odd sizes: 37x50 from K = 2999", 37, 50, 2999, true, true },
+  { "depth, uneven share: 20x20 from K = 2600", 20, 20, 2600, false, true },
+  { "rows, odd: 1001x33 from K = 97", 1001, 33, 97, false, true },
+}
+for i, c in ipairs(cases) do
+  local _, M, N, K, ta, tb = table.unpack(c)
+  local A = ta and tensor.randn(K, M) or tensor.randn(M, K)
+  local B = tb and tensor.randn(N, K) or tensor.randn(K, N)
+  tensor.save(A, T.tmp("A" .. i .. ".npy"))
+  tensor.save(B, T.tmp("B" .. i .. ".npy"))
+end
+T.python(string.format([[
+for i, ta, tb in %s:
+    A = np.load("A%%d.npy" %% i).astype(np.float64); B = np.load("B%%d.npy" %% i).astype(np.float64)
+    np.save("C%%d.npy" %% i, ((A.T if ta else A) @ (B.T if tb else B)).astype(np.float32))
+]], (function()
+  local t = {}
+  for i, c in ipairs(cases) do t[i] = string.format("(%d, %s, %s)", i, c[5] and "True" or "False", c[6] and "True" or "False") end
+  return "[" .. table.concat(t, ", ") .. "]"
+end)()))
+for i, c in ipairs(cases) do
+  T.test(string.format("%d thread(s), %s, against numpy in float64", threads, c[1]), function()
+    local A, B = tensor.load(T.tmp("A" .. i .. ".npy")), tensor.load(T.tmp("B" .. i .. ".npy"))
+    local C = (c[5] and A:t() or A):matmul(c[6] and B:t() or B)
+    close(C, tensor.load(T.tmp("C" .. i .. ".npy")), 1e-4, c[1])
+  end)
+end
+
+T.test(string.format("%d thread(s): the gather of 64 rows of 3072 bytes, rescaled, is x / 255", threads), function()
+  local X = (tensor.rand(64, 3072) * 255.99):uint8()
+  local model = nn.Sequential { nn.Rescaling(1 / 255), nn.Flatten() }
+  local acts = model:activations(X)
+  local want = X:float() * (1 / 255)
+  T.eq(((acts[#acts] - want):abs()):max(), 0, "largest difference")
+end)
+
+-- One epoch of a 3072 -> 64 -> 10 model on shuffled uint8 rows: the
+-- gather with a permutation and the update of the 196,608 weights run split
+-- over the threads; the weights are written for test_threads.sh to compare
+-- across thread counts (one thread runs every part unsplit).
+T.test(string.format("%d thread(s): one epoch of 3072-64-10 runs and its weights are written", threads), function()
+  tensor.seed(3)
+  local X = (tensor.rand(640, 3072) * 255.99):uint8()
+  local y = (tensor.rand(640) * 9.99 + 1):int()
+  local model = nn.Sequential { nn.Rescaling(1 / 255), nn.Flatten(), nn.Dense(64, "relu"), nn.Dense(10, "softmax") }
+  model:compile { optimizer = optim.sgd { lr = 0.01, momentum = 0.9 }, loss = "cross_entropy" }
+  local h = model:fit(X, y, { epochs = 2, batch_size = 64, verbose = 0 })
+  T.ok(h.loss[2] == h.loss[2], "finite loss")
+  tensor.save(model.layers[3].W, os.getenv("OUT") .. "/W.npy")
+end)
+T.done()
