@@ -26,7 +26,7 @@ echo "CPU: $(lscpu | sed -n 's/^Model name: *//p') ($(nproc) cores)"
 
 # --- sgemm: nnlab's library beside every kernel the machine has
 cc -O2 -std=c11 -D_GNU_SOURCE -Isrc/tensor $(pkg-config --cflags openblas) bench/gemm_rates.c \
-  src/tensor/gemm.c -o "$out/gemm_rates" -ldnnl -fopenmp $(pkg-config --libs openblas) -lm ||
+  src/tensor/gemm.c src/tensor/parallel.c -o "$out/gemm_rates" -ldnnl -fopenmp $(pkg-config --libs openblas) -lm ||
   { echo "bench_nn: cannot build bench/gemm_rates.c"; exit 1; }
 flags=$(grep -m1 '^flags' /proc/cpuinfo)
 cores="Prescott"

@@ -8,6 +8,7 @@
 #include "rng.h"
 
 #include <math.h>
+#include <string.h>
 
 const char *const ACTIVATION_NAMES[] = {"linear", "relu", "sigmoid", "tanh", "softmax", NULL};
 const char *const INIT_NAMES[] = {"glorot_uniform", "he_uniform", "lecun_uniform", "torch", NULL};
@@ -15,14 +16,21 @@ const char *const INIT_NAMES[] = {"glorot_uniform", "he_uniform", "lecun_uniform
 /* relu(x) = max(x, 0); sigmoid(x) = 1/(1+e^-x); tanh; softmax per row with
  * the row maximum subtracted first so exp never overflows. */
 void activation_forward(float *x, Activation a, int64_t B, int64_t F) {
+  activation_apply(x, x, a, B, F);
+}
+
+void activation_apply(float *y, const float *x, Activation a, int64_t B, int64_t F) {
   switch (a) {
-  case ACT_RELU: act_relu(x, x, B * F); break;
-  case ACT_SIGMOID: act_sigmoid(x, x, B * F); break;
-  case ACT_TANH: act_tanh(x, x, B * F); break;
+  case ACT_RELU: act_relu(y, x, B * F); break;
+  case ACT_SIGMOID: act_sigmoid(y, x, B * F); break;
+  case ACT_TANH: act_tanh(y, x, B * F); break;
   case ACT_SOFTMAX:
-    for (int64_t r = 0; r < B; r++) act_softmax(x + r * F, F, 1);
+    if (y != x) memcpy(y, x, (size_t)(B * F) * sizeof(float));
+    for (int64_t r = 0; r < B; r++) act_softmax(y + r * F, F, 1);
     break;
-  default: break;
+  default:
+    if (y != x) memcpy(y, x, (size_t)(B * F) * sizeof(float));
+    break;
   }
 }
 
@@ -30,27 +38,36 @@ void activation_forward(float *x, Activation a, int64_t B, int64_t F) {
  *   relu: g·[y > 0]   sigmoid: g·y(1-y)   tanh: g·(1-y²)
  *   softmax: dx_j = y_j (g_j - Σ_k g_k y_k)   (the row's Jacobian). */
 void activation_backward(float *g, const float *y, Activation a, int64_t B, int64_t F) {
+  activation_grad(g, g, y, a, B, F);
+}
+
+void activation_grad(float *dx, const float *dy, const float *y, Activation a, int64_t B,
+                     int64_t F) {
   int64_t n = B * F;
   switch (a) {
   case ACT_RELU:
-    for (int64_t i = 0; i < n; i++) g[i] = y[i] > 0 ? g[i] : 0.0f;
+    for (int64_t i = 0; i < n; i++) {
+      float d = dy[i];  /* read unconditionally, so that the select vectorizes */
+      dx[i] = y[i] > 0 ? d : 0.0f;
+    }
     break;
   case ACT_SIGMOID:
-    for (int64_t i = 0; i < n; i++) g[i] *= y[i] * (1.0f - y[i]);
+    for (int64_t i = 0; i < n; i++) dx[i] = dy[i] * (y[i] * (1.0f - y[i]));
     break;
   case ACT_TANH:
-    for (int64_t i = 0; i < n; i++) g[i] *= 1.0f - y[i] * y[i];
+    for (int64_t i = 0; i < n; i++) dx[i] = dy[i] * (1.0f - y[i] * y[i]);
     break;
   case ACT_SOFTMAX:
     for (int64_t r = 0; r < B; r++) {
-      float *gr = g + r * F;
-      const float *yr = y + r * F;
+      float *gr = dx + r * F;
+      const float *dr = dy + r * F, *yr = y + r * F;
       double dot = 0;
-      for (int64_t j = 0; j < F; j++) dot += (double)gr[j] * yr[j];
-      for (int64_t j = 0; j < F; j++) gr[j] = yr[j] * (gr[j] - (float)dot);
+      for (int64_t j = 0; j < F; j++) dot += (double)dr[j] * yr[j];
+      for (int64_t j = 0; j < F; j++) gr[j] = yr[j] * (dr[j] - (float)dot);
     }
     break;
   default:
+    if (dx != dy) memcpy(dx, dy, (size_t)n * sizeof(float));
     break;
   }
 }
@@ -89,7 +106,8 @@ typedef struct {
 } Gather;
 
 /* Columns lo..hi of every row of the batch. */
-static void gather_cols(void *ctx, int64_t lo, int64_t hi) {
+static void gather_cols(void *ctx, int part, int64_t lo, int64_t hi) {
+  (void)part;
   const Gather *g = ctx;
   const Tensor *X = g->X;
   const int64_t F = g->F;
@@ -125,6 +143,6 @@ static void gather_cols(void *ctx, int64_t lo, int64_t hi) {
 void gather_rows(float *restrict out, const Tensor *X, const int32_t *idx, int64_t first,
                  int64_t B, int64_t F, float scale, float offset) {
   Gather g = {out, X, idx, first, B, F, scale, offset};
-  if (B * F < 16384) gather_cols(&g, 0, F);
+  if (B * F < 16384) gather_cols(&g, 0, 0, F);
   else parallel_ranges(F, 0, 16, gather_cols, &g);
 }

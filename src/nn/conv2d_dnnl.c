@@ -8,6 +8,7 @@
  * primitives are built for the largest batch N; a smaller batch n runs them
  * on N images whose last N − n are zero (no effect on the weight gradients). */
 #include "conv2d_dnnl.h"
+#include "parallel.h"
 
 #include <dnnl.h>
 #include <stdio.h>
@@ -227,25 +228,35 @@ const char *dnnl_conv_impl(const DnnlConv *d) { return d->impl; }
 /* ---- layout conversions (images only; rows n..N−1 of a blocked copy are
  * zeroed, and so are the channels that pad the last block) ---- */
 
-static void to_layout(float *dst, const Img *im, const float *src, int64_t n, int64_t N) {
+typedef struct {
+  float *dst;
+  const Img *im;
+  const float *src;
+} Convert;
+
+/* Images lo..hi from NHWC into the layout im->fmt (padding channels zero). */
+static void to_images(void *ctx, int part, int64_t lo, int64_t hi) {
+  const Convert *t = ctx;
+  const Img *im = t->im;
   const int64_t C = im->C, HW = im->H * im->W;
+  float *dst = t->dst;
+  const float *src = t->src;
+  (void)part;
   switch (im->fmt) {
   case FMT_NHWC:
-    memcpy(dst, src, (size_t)(n * HW * C) * sizeof(float));
-    memset(dst + n * HW * C, 0, (size_t)((N - n) * HW * C) * sizeof(float));
+    memcpy(dst + lo * HW * C, src + lo * HW * C, (size_t)((hi - lo) * HW * C) * sizeof(float));
     return;
   case FMT_NCHW:
-    for (int64_t i = 0; i < n; i++)
+    for (int64_t i = lo; i < hi; i++)
       for (int64_t c = 0; c < C; c++) {
         float *restrict o = dst + (i * C + c) * HW;
         const float *restrict s = src + i * HW * C + c;
         for (int64_t p = 0; p < HW; p++) o[p] = s[p * C];
       }
-    memset(dst + n * C * HW, 0, (size_t)((N - n) * C * HW) * sizeof(float));
     return;
   default: {
     const int64_t B = im->fmt == FMT_B16 ? 16 : 8, CB = (C + B - 1) / B;
-    for (int64_t i = 0; i < n; i++)
+    for (int64_t i = lo; i < hi; i++)
       for (int64_t cb = 0; cb < CB; cb++) {
         int64_t c0 = cb * B, nc = C - c0 < B ? C - c0 : B;
         float *restrict o = dst + (i * CB + cb) * HW * B;
@@ -255,20 +266,25 @@ static void to_layout(float *dst, const Img *im, const float *src, int64_t n, in
           for (int64_t c = nc; c < B; c++) o[p * B + c] = 0.0f;
         }
       }
-    memset(dst + n * CB * HW * B, 0, (size_t)((N - n) * CB * HW * B) * sizeof(float));
     return;
   }
   }
 }
 
-static void from_layout(float *dst, const Img *im, const float *src, int64_t n) {
+/* Images lo..hi from the layout im->fmt back to NHWC. */
+static void from_images(void *ctx, int part, int64_t lo, int64_t hi) {
+  const Convert *t = ctx;
+  const Img *im = t->im;
   const int64_t C = im->C, HW = im->H * im->W;
+  float *dst = t->dst;
+  const float *src = t->src;
+  (void)part;
   switch (im->fmt) {
   case FMT_NHWC:
-    memcpy(dst, src, (size_t)(n * HW * C) * sizeof(float));
+    memcpy(dst + lo * HW * C, src + lo * HW * C, (size_t)((hi - lo) * HW * C) * sizeof(float));
     return;
   case FMT_NCHW:
-    for (int64_t i = 0; i < n; i++)
+    for (int64_t i = lo; i < hi; i++)
       for (int64_t c = 0; c < C; c++) {
         const float *restrict s = src + (i * C + c) * HW;
         float *restrict o = dst + i * HW * C + c;
@@ -277,7 +293,7 @@ static void from_layout(float *dst, const Img *im, const float *src, int64_t n) 
     return;
   default: {
     const int64_t B = im->fmt == FMT_B16 ? 16 : 8, CB = (C + B - 1) / B;
-    for (int64_t i = 0; i < n; i++)
+    for (int64_t i = lo; i < hi; i++)
       for (int64_t cb = 0; cb < CB; cb++) {
         int64_t c0 = cb * B, nc = C - c0 < B ? C - c0 : B;
         const float *restrict s = src + (i * CB + cb) * HW * B;
@@ -288,6 +304,26 @@ static void from_layout(float *dst, const Img *im, const float *src, int64_t n) 
     return;
   }
   }
+}
+
+/* The images are shared among the threads. */
+static void convert(RangeFn fn, float *dst, const Img *im, const float *src, int64_t n) {
+  parallel_ranges(n, 32768 / (im->H * im->W * im->C) + 1, 1, fn, &(Convert){dst, im, src});
+}
+
+/* Images 0..n from NHWC into im's layout; images n..N of the copy (the plan
+ * is for N) are zeroed. */
+static void to_layout(float *dst, const Img *im, const float *src, int64_t n, int64_t N) {
+  convert(to_images, dst, im, src, n);
+  if (n < N) {
+    int64_t B = im->fmt == FMT_B16 ? 16 : im->fmt == FMT_B8 ? 8 : 1;
+    int64_t per = (im->C + B - 1) / B * B * im->H * im->W;  /* floats an image */
+    memset(dst + n * per, 0, (size_t)((N - n) * per) * sizeof(float));
+  }
+}
+
+static void from_layout(float *dst, const Img *im, const float *src, int64_t n) {
+  convert(from_images, dst, im, src, n);
 }
 
 static float *at(void *scratch, size_t off) { return (float *)((char *)scratch + off); }

@@ -4,6 +4,7 @@
  * A final Softmax hands its input to the loss as logits, so cross-entropy
  * is computed fused and stable; its backward is then the identity. */
 #include "nn.h"
+#include "parallel.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -25,17 +26,37 @@ static int softmax_plan(const Layer *l, const Shape *in, Shape *out, Shape *tsha
   return same_plan(l, in, out, tshape, err);
 }
 
+typedef struct {
+  Activation act;
+  int64_t F;
+  float *dst;
+  const float *src, *y; /* y: the forward's output, for the backward; else NULL */
+} ActRows;
+
+/* Rows lo..hi: dst = act(src) (y NULL), or dst = act'·src given the
+ * forward's output y. The batch's rows are shared among the threads. */
+static void act_rows(void *ctx, int part, int64_t lo, int64_t hi) {
+  const ActRows *t = ctx;
+  const int64_t F = t->F;
+  (void)part;
+  if (t->y) activation_grad(t->dst + lo * F, t->src + lo * F, t->y + lo * F, t->act, hi - lo, F);
+  else activation_apply(t->dst + lo * F, t->src + lo * F, t->act, hi - lo, F);
+}
+
+static void run_rows(const LayerRun *r, ActRows *t) {
+  parallel_ranges(r->B, 32768 / (r->F > 0 ? r->F : 1) + 1, 1, act_rows, t);
+}
+
 static void act_layer_forward(Layer *l, const LayerRun *r, float *out, const float *in) {
-  memcpy(out, in, (size_t)(r->B * r->F) * sizeof(float));
-  activation_forward(out, (Activation)l->kind->act, r->B, r->F);
+  run_rows(r, &(ActRows){(Activation)l->kind->act, r->F, out, in, NULL});
 }
 
 static void act_layer_backward(Layer *l, const LayerRun *r, float *din, float *dout,
                                const float *in, const float *out) {
   (void)in;
   if (!din) return;
-  memcpy(din, dout, (size_t)(r->B * r->F) * sizeof(float));
-  if (!r->at_logits) activation_backward(din, out, (Activation)l->kind->act, r->B, r->F);
+  if (r->at_logits) memcpy(din, dout, (size_t)(r->B * r->F) * sizeof(float));
+  else run_rows(r, &(ActRows){(Activation)l->kind->act, r->F, din, dout, out});
 }
 
 static const float *softmax_logits(const Layer *l, const LayerRun *r, const float *in) {

@@ -66,6 +66,10 @@ extern const char *const INIT_NAMES[];
 void activation_forward(float *x, Activation a, int64_t B, int64_t F);
 /* In place on g: dL/dx = act'(x) * dL/dy, given y = act(x). */
 void activation_backward(float *g, const float *y, Activation a, int64_t B, int64_t F);
+/* The same from x into y, and from dy into dx (y may be x, dx may be dy). */
+void activation_apply(float *y, const float *x, Activation a, int64_t B, int64_t F);
+void activation_grad(float *dx, const float *dy, const float *y, Activation a, int64_t B,
+                     int64_t F);
 /* Fills W (fan_in x fan_out values) and b (fan_out) as init says, drawing
  * from the seeded generator (W first, in order, then b). */
 void init_weights(float *W, float *b, Init init, int64_t fan_in, int64_t fan_out);

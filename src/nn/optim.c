@@ -50,7 +50,8 @@ typedef struct {
   int i;
 } Update;
 
-static void update_range(void *ctx, int64_t lo, int64_t hi) {
+static void update_range(void *ctx, int part, int64_t lo, int64_t hi) {
+  (void)part;
   const Update *u = ctx;
   const ParamSet *ps = u->ps;
   int i = u->i;

@@ -1,7 +1,9 @@
 /* pool2d.c — max and average pooling over channels-last images. The channel
  * axis is innermost, so every loop below runs over C contiguous values with
- * the window position fixed: one pass per window element, vectorizable. */
+ * the window position fixed: one pass per window element, vectorizable.
+ * A batch's images are shared among the threads. */
 #include "pool2d.h"
+#include "parallel.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -30,11 +32,29 @@ size_t pool2d_scratch_size(const Pool2DGeom *g) {
   return (size_t)(g->N * g->OH * g->OW * g->C) * sizeof(int32_t);
 }
 
-void maxpool2d_forward(float *out, void *scratch, const float *in, const Pool2DGeom *g) {
-  const int64_t C = g->C;
-  int32_t *arg = scratch;
-  for (int64_t n = 0; n < g->N; n++) {
-    const float *img = in + n * g->H * g->W * C;
+typedef struct {
+  const Pool2DGeom *g;
+  float *out;        /* forward: the output; backward: din */
+  const float *in;   /* forward: the input; backward: dout */
+  const void *arg;   /* max pooling's argmax positions */
+} Pool;
+
+/* The images are shared among the threads: no window crosses an image. */
+static void run_images(RangeFn fn, const Pool2DGeom *g, float *out, const float *in,
+                       const void *arg) {
+  int64_t per_image = g->H * g->W * g->C;
+  parallel_ranges(g->N, 16384 / per_image + 1, 1, fn, &(Pool){g, out, in, arg});
+}
+
+static void maxpool_fwd_images(void *ctx, int part, int64_t lo, int64_t hi) {
+  const Pool *t = ctx;
+  const Pool2DGeom *g = t->g;
+  const int64_t C = g->C, per_out = g->OH * g->OW * C;
+  float *out = t->out + lo * per_out;
+  int32_t *arg = (int32_t *)t->arg + lo * per_out;
+  (void)part;
+  for (int64_t n = lo; n < hi; n++) {
+    const float *img = t->in + n * g->H * g->W * C;
     for (int64_t y = 0; y < g->OH; y++)
       for (int64_t x = 0; x < g->OW; x++, out += C, arg += C) {
         int32_t first = (int32_t)(y * g->SH * g->W + x * g->SW);
@@ -57,22 +77,38 @@ void maxpool2d_forward(float *out, void *scratch, const float *in, const Pool2DG
   }
 }
 
-void maxpool2d_backward(float *din, const void *scratch, const float *dout, const Pool2DGeom *g) {
-  const int64_t C = g->C, HWC = g->H * g->W * C;
-  const int32_t *arg = scratch;
-  memset(din, 0, (size_t)(g->N * HWC) * sizeof(float));
-  for (int64_t n = 0; n < g->N; n++) {
-    float *img = din + n * HWC;
+void maxpool2d_forward(float *out, void *scratch, const float *in, const Pool2DGeom *g) {
+  run_images(maxpool_fwd_images, g, out, in, scratch);
+}
+
+static void maxpool_bwd_images(void *ctx, int part, int64_t lo, int64_t hi) {
+  const Pool *t = ctx;
+  const Pool2DGeom *g = t->g;
+  const int64_t C = g->C, HWC = g->H * g->W * C, per_out = g->OH * g->OW * C;
+  const int32_t *arg = (const int32_t *)t->arg + lo * per_out;
+  const float *dout = t->in + lo * per_out;
+  (void)part;
+  memset(t->out + lo * HWC, 0, (size_t)((hi - lo) * HWC) * sizeof(float));
+  for (int64_t n = lo; n < hi; n++) {
+    float *img = t->out + n * HWC;
     for (int64_t o = 0; o < g->OH * g->OW; o++, arg += C, dout += C)
       for (int64_t c = 0; c < C; c++) img[(int64_t)arg[c] * C + c] += dout[c];
   }
 }
 
-void avgpool2d_forward(float *out, const float *in, const Pool2DGeom *g) {
+void maxpool2d_backward(float *din, const void *scratch, const float *dout, const Pool2DGeom *g) {
+  run_images(maxpool_bwd_images, g, din, dout, scratch);
+}
+
+static void avgpool_fwd_images(void *ctx, int part, int64_t lo, int64_t hi) {
+  const Pool *t = ctx;
+  const Pool2DGeom *g = t->g;
   const int64_t C = g->C;
   const float inv = 1.0f / (float)(g->PH * g->PW);
-  for (int64_t n = 0; n < g->N; n++) {
-    const float *img = in + n * g->H * g->W * C;
+  float *out = t->out + lo * g->OH * g->OW * C;
+  (void)part;
+  for (int64_t n = lo; n < hi; n++) {
+    const float *img = t->in + n * g->H * g->W * C;
     for (int64_t y = 0; y < g->OH; y++)
       for (int64_t x = 0; x < g->OW; x++, out += C) {
         float *restrict o = out;
@@ -87,12 +123,20 @@ void avgpool2d_forward(float *out, const float *in, const Pool2DGeom *g) {
   }
 }
 
-void avgpool2d_backward(float *din, const float *dout, const Pool2DGeom *g) {
+void avgpool2d_forward(float *out, const float *in, const Pool2DGeom *g) {
+  run_images(avgpool_fwd_images, g, out, in, NULL);
+}
+
+static void avgpool_bwd_images(void *ctx, int part, int64_t lo, int64_t hi) {
+  const Pool *t = ctx;
+  const Pool2DGeom *g = t->g;
   const int64_t C = g->C, HWC = g->H * g->W * C;
   const float inv = 1.0f / (float)(g->PH * g->PW);
-  memset(din, 0, (size_t)(g->N * HWC) * sizeof(float));
-  for (int64_t n = 0; n < g->N; n++) {
-    float *img = din + n * HWC;
+  const float *dout = t->in + lo * g->OH * g->OW * C;
+  (void)part;
+  memset(t->out + lo * HWC, 0, (size_t)((hi - lo) * HWC) * sizeof(float));
+  for (int64_t n = lo; n < hi; n++) {
+    float *img = t->out + n * HWC;
     for (int64_t y = 0; y < g->OH; y++)
       for (int64_t x = 0; x < g->OW; x++, dout += C)
         for (int64_t i = 0; i < g->PH; i++)
@@ -101,4 +145,8 @@ void avgpool2d_backward(float *din, const float *dout, const Pool2DGeom *g) {
             for (int64_t c = 0; c < C; c++) p[c] += dout[c] * inv;
           }
   }
+}
+
+void avgpool2d_backward(float *din, const float *dout, const Pool2DGeom *g) {
+  run_images(avgpool_bwd_images, g, din, dout, NULL);
 }

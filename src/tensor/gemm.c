@@ -56,7 +56,6 @@ typedef struct {
   float alpha, beta;
   const float *A, *B;
   float *C;
-  int64_t step; /* of a depth split: thread t's share starts at t·step */
 } Split;
 
 /* Partial products of a depth split, one M×N block per thread but the
@@ -66,7 +65,7 @@ static int64_t g_partial_len;
 
 /* One block of the product as a one-thread sgemm: inside the parallel
  * region oneDNN runs every call on the calling thread. */
-static void split_block(void *ctx, int64_t lo, int64_t hi) {
+static void split_block(void *ctx, int part, int64_t lo, int64_t hi) {
   const Split *g = ctx;
   int64_t n = hi - lo;
   if (g->how == SPLIT_ROWS)
@@ -76,7 +75,7 @@ static void split_block(void *ctx, int64_t lo, int64_t hi) {
     sgemm_one(g->tA, g->tB, g->M, n, g->K, g->alpha, g->A, g->lda,
               g->tB ? g->B + lo * g->ldb : g->B + lo, g->ldb, g->beta, g->C + lo, g->ldc);
   else {
-    int64_t t = lo / g->step;
+    int64_t t = part;  /* thread t > 0 writes its partial product aside */
     float *C = t == 0 ? g->C : g_partial + (t - 1) * g->M * g->N;
     sgemm_one(g->tA, g->tB, g->M, g->N, n, g->alpha, g->tA ? g->A + lo * g->lda : g->A + lo,
               g->lda, g->tB ? g->B + lo : g->B + lo * g->ldb, g->ldb, t == 0 ? g->beta : 0.0f,
@@ -101,7 +100,7 @@ static int split_gemm(Split *g) {
       if (!p) return 0;
       g_partial = p, g_partial_len = need;
     }
-    g->how = SPLIT_DEPTH, g->step = step;
+    g->how = SPLIT_DEPTH;
     parallel_ranges(g->K, 0, 16, split_block, g);
     for (int64_t t = 1; t * step < g->K; t++)
       for (int64_t i = 0; i < g->M; i++) {
@@ -123,7 +122,7 @@ void gemm_f32(int tA, int tB, int64_t M, int64_t N, int64_t K, float alpha, cons
   if (lib() == LIB_ONEDNN) {
     double macs = (double)M * (double)N * (double)K;
     if (g_threads > 1 && macs >= GEMM_SPLIT_MIN && macs < GEMM_PARALLEL_MIN &&
-        split_gemm(&(Split){tA, tB, 0, M, N, K, lda, ldb, ldc, alpha, beta, A, B, C, 0}))
+        split_gemm(&(Split){tA, tB, 0, M, N, K, lda, ldb, ldc, alpha, beta, A, B, C}))
       return;
     if (g_threads > 1 && macs < GEMM_PARALLEL_MIN) {
       omp_set_num_threads(1);

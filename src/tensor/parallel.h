@@ -7,12 +7,17 @@
 
 #include <stdint.h>
 
-typedef void (*RangeFn)(void *ctx, int64_t lo, int64_t hi);
+/* part numbers the ranges 0, 1, ... in order, so that a caller can keep one
+ * partial result a range and combine them in a fixed order. */
+typedef void (*RangeFn)(void *ctx, int part, int64_t lo, int64_t hi);
 
-/* Calls fn(ctx, lo, hi) over consecutive ranges covering [0, n), one range
- * a thread, each a multiple of `align` long but the last. Runs fn(ctx, 0, n)
- * on the calling thread when n is under `min_work` or one thread is set.
- * fn must not depend on which thread runs which range. */
+/* Calls fn(ctx, part, lo, hi) over consecutive ranges covering [0, n), one
+ * range a thread, each a multiple of `align` long but the last; at most
+ * parallel_parts() ranges. Runs fn(ctx, 0, 0, n) on the calling thread when
+ * n is under `min_work`, one thread is set, or it is called from inside a
+ * parallel range. fn must not depend on which thread runs which range. */
 void parallel_ranges(int64_t n, int64_t min_work, int64_t align, RangeFn fn, void *ctx);
+/* The most ranges parallel_ranges makes now (the thread count, or 1). */
+int parallel_parts(void);
 
 #endif

@@ -115,6 +115,10 @@ end
 torch_case { 7, 5 }        -- after Dense
 torch_case { 7, 4, 5, 3 }  -- after Conv2D
 torch_case { 1, 4, 5, 3 }  -- one image still has 20 values per channel
+-- large enough for the rows to be shared among the threads, summed in float
+-- blocks of 32 rows (up to 512 channels) or row by row in double (more)
+torch_case { 64, 16, 16, 16 }
+torch_case { 70, 600 }
 
 T.test("a batch of 1 after Dense: variance 0, y = beta, no NaN (hand-computed)", function()
   local m = nn.Sequential { nn.BatchNormalization() }
