@@ -2,7 +2,10 @@
  * the CPU). Its fast direct kernels want images in blocked layouts (nChw16c:
  * channels in groups of 16 innermost; plain NCHW for a 3-channel input), so
  * each call converts the channels-last images into the layout the primitive
- * chose, in the caller's scratch, and the results back; weights go through
+ * chose, in the caller's scratch, and the results back (all threads share the
+ * images), except where that layout is NHWC byte for byte (16 or 8 channels,
+ * one full block) and the batch is whole: oneDNN then works on the caller's
+ * images where they lie. Weights go through
  * oneDNN reorders. Everything oneDNN needs is created by dnnl_conv_new, its
  * scratchpad included (user mode), so the calls allocate nothing. The
  * primitives are built for the largest batch N; a smaller batch n runs them
@@ -355,12 +358,39 @@ static dnnl_memory_t weights_in(const DnnlConv *d, const Wts *w, void *scratch, 
   return w->mem;
 }
 
+/* Whether im's layout is NHWC byte for byte (channels-last, or one full
+ * block of 16 or 8 channels), so that a whole batch (n = N) is used where
+ * it lies instead of being copied. */
+static int direct(const Img *im, int64_t n, int64_t N) {
+  return n == N && (im->fmt == FMT_NHWC || (im->fmt == FMT_B16 && im->C == 16) ||
+                    (im->fmt == FMT_B8 && im->C == 8));
+}
+
+/* Binds im to src (NHWC) itself, or to its copy in im's layout. */
+static void bind_in(const Img *im, void *scratch, const float *src, int64_t n, int64_t N,
+                    int copy) {
+  if (direct(im, n, N)) {
+    bind(im->mem, (void *)src);
+    return;
+  }
+  if (copy) to_layout(at(scratch, im->off), im, src, n, N);
+  bind(im->mem, at(scratch, im->off));
+}
+
+/* Binds im to dst (NHWC) itself, or to the scratch region from_layout reads. */
+static void bind_out(const Img *im, void *scratch, float *dst, int64_t n, int64_t N) {
+  bind(im->mem, direct(im, n, N) ? (void *)dst : at(scratch, im->off));
+}
+
+static void copy_out(const Img *im, void *scratch, float *dst, int64_t n, int64_t N) {
+  if (!direct(im, n, N)) from_layout(dst, im, at(scratch, im->off), n);
+}
+
 void dnnl_conv_forward(const DnnlConv *d, float *out, void *scratch, const float *in,
                        const float *W, const float *b, int64_t n) {
   const int64_t N = d->g.N;
-  to_layout(at(scratch, d->x.off), &d->x, in, n, N);
-  bind(d->x.mem, at(scratch, d->x.off));
-  bind(d->y.mem, at(scratch, d->y.off));
+  bind_in(&d->x, scratch, in, n, N, 1);
+  bind_out(&d->y, scratch, out, n, N);
   bind(d->b_user, (void *)b);
   bind_pads(d, scratch);
   dnnl_memory_t wm = weights_in(d, &d->wf, scratch, W);
@@ -368,7 +398,7 @@ void dnnl_conv_forward(const DnnlConv *d, float *out, void *scratch, const float
                          {DNNL_ARG_BIAS, d->b_user}, {DNNL_ARG_DST, d->y.mem},
                          {DNNL_ARG_SCRATCHPAD, d->pad[0]}};
   run(d, d->fwd, d->pad[0] ? 5 : 4, a);
-  from_layout(out, &d->y, at(scratch, d->y.off), n);
+  copy_out(&d->y, scratch, out, n, N);
 }
 
 void dnnl_conv_backward(const DnnlConv *d, float *din, float *dW, float *db, void *scratch,
@@ -376,10 +406,8 @@ void dnnl_conv_backward(const DnnlConv *d, float *din, float *dW, float *db, voi
   const int64_t N = d->g.N;
   /* weights: the forward's copy of the input is still in scratch when both
    * primitives use one layout (the region is then shared) */
-  if (d->xw.off != d->x.off) to_layout(at(scratch, d->xw.off), &d->xw, in, n, N);
-  to_layout(at(scratch, d->dy.off), &d->dy, dout, n, N);
-  bind(d->xw.mem, at(scratch, d->xw.off));
-  bind(d->dy.mem, at(scratch, d->dy.off));
+  bind_in(&d->xw, scratch, in, n, N, d->xw.off != d->x.off);
+  bind_in(&d->dy, scratch, dout, n, N, 1);
   bind(d->db_user, db);
   bind(d->dw_user, dW);
   bind_pads(d, scratch);
@@ -398,14 +426,13 @@ void dnnl_conv_backward(const DnnlConv *d, float *din, float *dW, float *db, voi
   }
   if (!din) return;
   /* data: dx may share the input's region, no longer needed */
-  if (d->dyd.off != d->dy.off) to_layout(at(scratch, d->dyd.off), &d->dyd, dout, n, N);
-  bind(d->dyd.mem, at(scratch, d->dyd.off));
-  bind(d->dx.mem, at(scratch, d->dx.off));
+  bind_in(&d->dyd, scratch, dout, n, N, d->dyd.off != d->dy.off);
+  bind_out(&d->dx, scratch, din, n, N);
   dnnl_memory_t wm = d->wb_is_wf ? (d->wf.mem ? d->wf.mem : d->w_user)
                                  : weights_in(d, &d->wb, scratch, W);
   if (d->wb_is_wf) bind(d->w_user, (void *)W);
   dnnl_exec_arg_t b2[] = {{DNNL_ARG_DIFF_DST, d->dyd.mem}, {DNNL_ARG_WEIGHTS, wm},
                           {DNNL_ARG_DIFF_SRC, d->dx.mem}, {DNNL_ARG_SCRATCHPAD, d->pad[2]}};
   run(d, d->bwd, d->pad[2] ? 4 : 3, b2);
-  from_layout(din, &d->dx, at(scratch, d->dx.off), n);
+  copy_out(&d->dx, scratch, din, n, N);
 }

@@ -133,6 +133,11 @@ CASES = [
     conv_case(1, 7, 9, 1, 3, 6, 1, 2, "relu"),
     conv_case(7, 7, 9, 1, 5, 3, 2, "valid", "linear"),
     conv_case(7, 8, 9, 3, (3, 5), 4, (2, 1), "same", "linear"),
+    # 16 or 8 channels fill one of oneDNN's blocks exactly, a layout equal to
+    # NHWC: a whole batch is then used in place rather than copied
+    conv_case(7, 8, 8, 16, 3, 16, 1, "same", "relu"),
+    conv_case(7, 6, 7, 8, 3, 8, 1, "valid", "linear"),
+    conv_case(7, 8, 8, 16, 5, 20, 1, 2, "linear"),
     # kind, N, H, W, C, pool, stride
     pool_case("MaxPool2D", 7, 7, 9, 3, 2, 2),
     pool_case("MaxPool2D", 1, 7, 9, 1, 3, 1),
