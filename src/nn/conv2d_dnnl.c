@@ -5,8 +5,8 @@
  * chose, in the caller's scratch, and the results back (all threads share the
  * images), except where that layout is NHWC byte for byte (16 or 8 channels,
  * one full block) and the batch is whole: oneDNN then works on the caller's
- * images where they lie. Weights go through
- * oneDNN reorders. Everything oneDNN needs is created by dnnl_conv_new, its
+ * images where they lie. Weights go through oneDNN reorders. Everything
+ * oneDNN needs is created by dnnl_conv_new, its
  * scratchpad included (user mode), so the calls allocate nothing. The
  * primitives are built for the largest batch N; a smaller batch n runs them
  * on N images whose last N − n are zero (no effect on the weight gradients). */
