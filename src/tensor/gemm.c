@@ -91,9 +91,9 @@ static void split_block(void *ctx, int part, int64_t lo, int64_t hi) {
  * the weights moves between cores. Other products are split along C's
  * longer side. Returns 0 when the product is better left unsplit. */
 static int split_gemm(Split *g) {
-  int nt = g_threads;
+  int nt = parallel_parts();  /* 1 inside a parallel region: no split */
   int64_t side = g->M >= g->N ? g->M : g->N;
-  if (g->K >= 4 * side && g->K >= 32 * nt) {
+  if (nt > 1 && g->K >= 4 * side && g->K >= 32 * nt) {
     int64_t step = ((g->K + nt - 1) / nt + 15) / 16 * 16, need = (nt - 1) * g->M * g->N;
     if (need > g_partial_len) {
       float *p = realloc(g_partial, (size_t)need * sizeof(float));
@@ -110,7 +110,7 @@ static int split_gemm(Split *g) {
       }
     return 1;
   }
-  if (side < 32 * nt) return 0;
+  if (nt <= 1 || side < 32 * nt) return 0;
   g->how = g->M >= g->N ? SPLIT_ROWS : SPLIT_COLS;
   parallel_ranges(side, 0, 16, split_block, g);
   return 1;
