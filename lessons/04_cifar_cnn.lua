@@ -123,7 +123,7 @@ plot.image(pooled:reshape(15, 15),
 ---es hasta 2 píxeles mientras se entrena (**aumento de datos**: el modelo
 ---es nunca ve dos veces la misma imagen). Añadimos **normalización por
 ---es lotes** tras cada convolución, que ConvNetJS no tenía: con ella la red
----es llega en 50 épocas (unos 11 minutos) a lo que la demo tardaba horas en conseguir. El
+---es llega en 50 épocas (unos 9 minutos) a lo que la demo tardaba horas en conseguir. El
 ---es resumen muestra cómo cada bloque reduce la imagen a la mitad y los
 ---es pocos parámetros (unos 23 000, frente a los 197 000 de la lección 2).
 ---en Three blocks of 5×5 convolution (16, 20 and 20 filters, padded to keep
@@ -131,7 +131,7 @@ plot.image(pooled:reshape(15, 15),
 ---en the demo, each photo is flipped at random and shifted by up to 2 pixels
 ---en while training (**data augmentation**: the model never sees the same
 ---en image twice). We add **batch normalization** after each convolution,
----en which ConvNetJS did not have: with it the network gets in 50 epochs (about 11 minutes)
+---en which ConvNetJS did not have: with it the network gets in 50 epochs (about 9 minutes)
 ---en where the demo needed hours. The summary shows each block halving the
 ---en image and the few parameters (about 23,000, against lesson 2's 197,000).
 local function block(filters)
