@@ -44,7 +44,7 @@ typedef struct {
  * order, on the calling thread: the generator's sequence is the same for
  * any thread count. */
 static void each_image(RangeFn fn, Images *t, int64_t N) {
-  parallel_ranges(N, 32768 / (t->H * t->W * t->C) + 1, 1, fn, t);
+  parallel_items(N, t->H * t->W * t->C, 32768, fn, t);
 }
 
 static void flip_images(void *ctx, int part, int64_t lo, int64_t hi) {

@@ -171,7 +171,7 @@ static void grad_rows(void *ctx, int part, int64_t lo, int64_t hi) {
 }
 
 static void each_row(RangeFn fn, Rows *t, int64_t M) {
-  parallel_ranges(M, 32768 / (t->C > 0 ? t->C : 1) + 1, 1, fn, t);
+  parallel_items(M, t->C, 32768, fn, t);
 }
 
 void batchnorm_forward(float *y, void *scratch, float *running_mean, float *running_var,

@@ -311,7 +311,7 @@ static void from_images(void *ctx, int part, int64_t lo, int64_t hi) {
 
 /* The images are shared among the threads. */
 static void convert(RangeFn fn, float *dst, const Img *im, const float *src, int64_t n) {
-  parallel_ranges(n, 32768 / (im->H * im->W * im->C) + 1, 1, fn, &(Convert){dst, im, src});
+  parallel_items(n, im->H * im->W * im->C, 32768, fn, &(Convert){dst, im, src});
 }
 
 /* Images 0..n from NHWC into im's layout; images n..N of the copy (the plan

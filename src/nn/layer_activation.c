@@ -44,7 +44,7 @@ static void act_rows(void *ctx, int part, int64_t lo, int64_t hi) {
 }
 
 static void run_rows(const LayerRun *r, ActRows *t) {
-  parallel_ranges(r->B, 32768 / (r->F > 0 ? r->F : 1) + 1, 1, act_rows, t);
+  parallel_items(r->B, r->F, 32768, act_rows, t);
 }
 
 static void act_layer_forward(Layer *l, const LayerRun *r, float *out, const float *in) {

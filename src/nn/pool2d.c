@@ -42,8 +42,7 @@ typedef struct {
 /* The images are shared among the threads: no window crosses an image. */
 static void run_images(RangeFn fn, const Pool2DGeom *g, float *out, const float *in,
                        const void *arg) {
-  int64_t per_image = g->H * g->W * g->C;
-  parallel_ranges(g->N, 16384 / per_image + 1, 1, fn, &(Pool){g, out, in, arg});
+  parallel_items(g->N, g->H * g->W * g->C, 16384, fn, &(Pool){g, out, in, arg});
 }
 
 static void maxpool_fwd_images(void *ctx, int part, int64_t lo, int64_t hi) {

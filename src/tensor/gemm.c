@@ -94,7 +94,7 @@ static int split_gemm(Split *g) {
   int nt = parallel_parts();  /* 1 inside a parallel region: no split */
   int64_t side = g->M >= g->N ? g->M : g->N;
   if (nt > 1 && g->K >= 4 * side && g->K >= 32 * nt) {
-    int64_t step = ((g->K + nt - 1) / nt + 15) / 16 * 16, need = (nt - 1) * g->M * g->N;
+    int64_t step = parallel_range_len(g->K, nt, 16), need = (nt - 1) * g->M * g->N;
     if (need > g_partial_len) {
       float *p = realloc(g_partial, (size_t)need * sizeof(float));
       if (!p) return 0;

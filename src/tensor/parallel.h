@@ -19,5 +19,11 @@ typedef void (*RangeFn)(void *ctx, int part, int64_t lo, int64_t hi);
 void parallel_ranges(int64_t n, int64_t min_work, int64_t align, RangeFn fn, void *ctx);
 /* The most ranges parallel_ranges makes now (the thread count, or 1). */
 int parallel_parts(void);
+/* The length of each range (the last may be shorter) when n is split in
+ * `parts` ranges that are multiples of `align`: range t starts at t·len. */
+int64_t parallel_range_len(int64_t n, int parts, int64_t align);
+/* parallel_ranges over n items (images, rows) of item_work values each, in
+ * ranges of whole items, split only when all of them reach min_work. */
+void parallel_items(int64_t n, int64_t item_work, int64_t min_work, RangeFn fn, void *ctx);
 
 #endif
