@@ -105,6 +105,12 @@ typedef struct {
   float scale, offset;
 } Gather;
 
+/* The rows of a shuffled batch are scattered over the dataset (CIFAR-10's
+ * is 150 MB), so each one starts with cache misses that the hardware
+ * prefetcher cannot foresee; asking for the row two ahead while converting
+ * this one took a fifth off the gather (bench_nn.sh, 2-core EPYC). */
+#define GATHER_AHEAD 2
+
 /* Columns lo..hi of every row of the batch. */
 static void gather_cols(void *ctx, int part, int64_t lo, int64_t hi) {
   (void)part;
@@ -118,6 +124,10 @@ static void gather_cols(void *ctx, int part, int64_t lo, int64_t hi) {
     switch (X->dtype) {
     case DT_UINT8: {
       const uint8_t *restrict s = tensor_u8(X) + row * F;
+      if (r + GATHER_AHEAD < g->B) {
+        int64_t next = g->idx ? g->idx[r + GATHER_AHEAD] : g->first + r + GATHER_AHEAD;
+        for (int64_t j = lo; j < hi; j += 64) __builtin_prefetch(tensor_u8(X) + next * F + j);
+      }
       for (int64_t j = lo; j < hi; j++) o[j] = (float)s[j] * scale + offset;
       break;
     }

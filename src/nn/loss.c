@@ -19,7 +19,9 @@ int64_t labels_check(const int32_t *y, int64_t n, int64_t K) {
 
 /* L = (1/B) Σ_r [log Σ_j e^{z_rj} - z_r,y], computed as m + log Σ e^{z-m}
  * with m the row maximum (stable for any logits).
- * dL/dz = (softmax(z) - onehot(y)) / B. */
+ * dL/dz = (softmax(z) - onehot(y)) / B. The exponentials of the first
+ * CE_KEEP classes are kept for the gradient rather than computed twice. */
+#define CE_KEEP 64
 double loss_ce_logits(float *grad, const float *z, const int32_t *y, int64_t B, int64_t K,
                       int64_t *correct) {
   double total = 0;
@@ -27,14 +29,20 @@ double loss_ce_logits(float *grad, const float *z, const int32_t *y, int64_t B, 
     const float *zr = z + r * K;
     int64_t t = y[r] - 1, am = argmax_row(zr, K);
     float mx = zr[am];
-    double s = 0;
-    for (int64_t j = 0; j < K; j++) s += exp((double)zr[j] - mx);
+    double s = 0, e[CE_KEEP];
+    for (int64_t j = 0; j < K; j++) {
+      double ej = exp((double)zr[j] - mx);
+      if (j < CE_KEEP) e[j] = ej;
+      s += ej;
+    }
     total += mx + log(s) - zr[t];
     if (am == t) (*correct)++;
     if (grad) {
       float *gr = grad + r * K;
-      for (int64_t j = 0; j < K; j++)
-        gr[j] = (float)((exp((double)zr[j] - mx) / s - (j == t ? 1.0 : 0.0)) / (double)B);
+      for (int64_t j = 0; j < K; j++) {
+        double ej = j < CE_KEEP ? e[j] : exp((double)zr[j] - mx);
+        gr[j] = (float)((ej / s - (j == t ? 1.0 : 0.0)) / (double)B);
+      }
     }
   }
   return total / (double)B;
