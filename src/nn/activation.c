@@ -1,8 +1,7 @@
 /* activation.c — what several kinds of layer share: the activations a layer
  * applies to its output (forward through the kernels of tensor/act.c, and
- * their backward), weight initialisation, and the minibatch gather. */
+ * their backward) and weight initialisation. */
 #include "nn.h"
-#include "parallel.h"
 
 #include "act.h"
 #include "rng.h"
@@ -95,64 +94,4 @@ void init_weights_fans(float *W, int64_t nW, float *b, int64_t nb, Init init, in
   for (int64_t i = 0; i < nW; i++) W[i] = (float)((2.0 * rng_uniform() - 1.0) * a);
   for (int64_t j = 0; j < nb; j++)
     b[j] = init == INIT_TORCH ? (float)((2.0 * rng_uniform() - 1.0) * a) : 0.0f;
-}
-
-typedef struct {
-  float *out;
-  const Tensor *X;
-  const int32_t *idx;
-  int64_t first, B, F;
-  float scale, offset;
-} Gather;
-
-/* The rows of a shuffled batch are scattered over the dataset (CIFAR-10's
- * is 150 MB), so each one starts with cache misses that the hardware
- * prefetcher cannot foresee; asking for the row two ahead while converting
- * this one took a fifth off the gather (bench_nn.sh, 2-core EPYC). */
-#define GATHER_AHEAD 2
-
-/* Columns lo..hi of every row of the batch. */
-static void gather_cols(void *ctx, int part, int64_t lo, int64_t hi) {
-  (void)part;
-  const Gather *g = ctx;
-  const Tensor *X = g->X;
-  const int64_t F = g->F;
-  const float scale = g->scale, offset = g->offset;
-  for (int64_t r = 0; r < g->B; r++) {
-    int64_t row = g->idx ? g->idx[r] : g->first + r;
-    float *restrict o = g->out + r * F;
-    switch (X->dtype) {
-    case DT_UINT8: {
-      const uint8_t *restrict s = tensor_u8(X) + row * F;
-      if (r + GATHER_AHEAD < g->B) {
-        int64_t next = g->idx ? g->idx[r + GATHER_AHEAD] : g->first + r + GATHER_AHEAD;
-        for (int64_t j = lo; j < hi; j += 64) __builtin_prefetch(tensor_u8(X) + next * F + j);
-      }
-      for (int64_t j = lo; j < hi; j++) o[j] = (float)s[j] * scale + offset;
-      break;
-    }
-    case DT_INT32: {
-      const int32_t *s = tensor_i32(X) + row * F;
-      for (int64_t j = lo; j < hi; j++) o[j] = (float)s[j] * scale + offset;
-      break;
-    }
-    default: {
-      const float *s = tensor_f32(X) + row * F;
-      for (int64_t j = lo; j < hi; j++) o[j] = s[j] * scale + offset;
-      break;
-    }
-    }
-  }
-}
-
-/* Minibatch gather fused with Rescaling: the dataset stays in its own dtype
- * (uint8 for images) and only B rows at a time become floats. A large batch
- * (CIFAR-10's 64×3072) is shared among the threads by columns, the same
- * columns each thread multiplies in the first Dense layer (gemm.c splits
- * its product along them), so the batch stays in that thread's cache. */
-void gather_rows(float *restrict out, const Tensor *X, const int32_t *idx, int64_t first,
-                 int64_t B, int64_t F, float scale, float offset) {
-  Gather g = {out, X, idx, first, B, F, scale, offset};
-  if (B * F < 16384) gather_cols(&g, 0, 0, F);
-  else parallel_ranges(F, 0, 16, gather_cols, &g);
 }

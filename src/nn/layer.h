@@ -62,6 +62,7 @@ typedef struct LayerRun {
   int64_t nscratch;       /* its size in floats (scratch() for the workspace's batch) */
   int training;           /* fit or model:train(): Dropout drops, augmentation draws */
   int at_logits;          /* backward: dout is already dL/d(logits) of this layer's softmax */
+  int in_fm;              /* in is feature-major, in[f·B + r] (only for a kind that takes it) */
 } LayerRun;
 
 struct LayerKind {
@@ -74,6 +75,9 @@ struct LayerKind {
   int act;                     /* Activation of a kind that is one (layer.activation) */
   int v2_id;                   /* its code + 1 in model files of versions 1 and 2; 0: none */
   int alias;                   /* 1: the output is the input reshaped (no copy, no kernels) */
+  int feature_major;           /* 1: forward and backward also take a flat input stored
+                                * feature-major (LayerRun.in_fm); the trainer then gathers
+                                * the batch so when the kind computes first */
 
   /* Output shape from the input shape, and the shape of each declared
    * tensor into tshape[0..ntensors). in NULL: the input is not known yet;

@@ -148,13 +148,10 @@ static int l_model_forward(lua_State *L) {
   Model *m = &u->m;
   Tensor *X = nn_model_input(L, 1, 2, "forward");
   int64_t B = X->shape[0], sh[TENSOR_MAXDIM + 1];
-  float scale, offset;
   char err[NN_ERRLEN];
-  int start = model_input_stage(m, &scale, &offset);
   if (B == 0) return lu_error(L, "forward", "the batch is empty");
   if (model_reserve(m, B, err)) lu_raise(L, "forward", err);
-  gather_rows(m->act[start], X, NULL, 0, B, m->feat[0], scale, offset);
-  model_forward(m, B, start);
+  model_forward(m, B, model_gather(m, X, NULL, 0, B, 0));
   Tensor *out = lt_push_uninit(L, DT_FLOAT32, batch_shape(m, B, sh), sh, "forward");
   memcpy(tensor_f32(out), m->act[m->n], (size_t)(B * m->feat[m->n]) * sizeof(float));
   return 1;

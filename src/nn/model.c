@@ -165,9 +165,20 @@ int model_input_stage(const Model *m, float *scale, float *offset) {
   return 0;
 }
 
+int model_gather(Model *m, const Tensor *X, const int32_t *idx, int64_t first, int64_t B, int fm) {
+  float scale, offset;
+  int start = model_input_stage(m, &scale, &offset), i = start;
+  while (i < m->n && m->layers[i]->kind->alias) i++;
+  m->fm_layer = i;
+  m->in_fm = fm && i < m->n && m->layers[i]->kind->feature_major &&
+             gather_rows_fm(m->act[start], X, idx, first, B, m->feat[0], scale, offset);
+  if (!m->in_fm) gather_rows(m->act[start], X, idx, first, B, m->feat[0], scale, offset);
+  return start;
+}
+
 static LayerRun run_of(const Model *m, int i, int64_t B) {
   LayerRun r = {B, &m->shape[i], &m->shape[i + 1], m->feat[i], m->feat[i + 1], m->scratch[i],
-                m->nscratch[i], m->training, 0};
+                m->nscratch[i], m->training, 0, m->in_fm && i == m->fm_layer};
   return r;
 }
 

@@ -41,6 +41,8 @@ typedef struct Model {
   int64_t nscratch[NN_MAXLAYERS];     /* its size in floats */
   float *g1, *g2;                     /* gradient ping-pong buffers */
   int64_t last_batch;                 /* samples of the last forward, 0 if none */
+  int in_fm, fm_layer;                /* in_fm: the batch in act[] is feature-major, as
+                                       * layer fm_layer takes it (model_gather) */
 } Model;
 
 typedef struct Optim {
@@ -82,6 +84,11 @@ void init_weights_fans(float *W, int64_t nW, float *b, int64_t nb, Init init, in
  * times scale plus offset; idx NULL means rows first..first+B. */
 void gather_rows(float *out, const Tensor *X, const int32_t *idx, int64_t first, int64_t B,
                  int64_t F, float scale, float offset);
+/* The same rows stored feature-major, out (F x B), out[f·B + r]: for
+ * uint8 rows, B >= 16 and a processor with AVX2 (where its transposes cost
+ * no more than the plain gather). Returns 0, writing nothing, otherwise. */
+int gather_rows_fm(float *out, const Tensor *X, const int32_t *idx, int64_t first, int64_t B,
+                   int64_t F, float scale, float offset);
 
 /* ---- model.c: the Sequential pipeline --------------------------------- */
 /* Plans every layer's output shape from the sample shape and checks that
@@ -97,6 +104,12 @@ void model_free_workspace(Model *m);
  * with a fused element-wise first layer (1 if layer 0 is affine, else 0),
  * and its scale/offset. */
 int model_input_stage(const Model *m, float *scale, float *offset);
+/* Gathers rows idx[0..B) of X (idx NULL: rows first..first+B) into the
+ * model's input, through the fused first layer of model_input_stage, and
+ * returns the layer to start at. With fm (a training step) and a first
+ * computing layer that takes feature-major input, the batch is stored so
+ * (model.in_fm). */
+int model_gather(Model *m, const Tensor *X, const int32_t *idx, int64_t first, int64_t B, int fm);
 /* Runs layers start..n-1 on act[start] (B samples). */
 void model_forward(Model *m, int64_t B, int start);
 /* Backpropagates g (B x feat[n], overwritten) from the output to layer

@@ -16,8 +16,7 @@
 int trainer_epoch(FitState *s, double *lossv, double *accv, double *seconds, char *err) {
   Model *m = s->m;
   int64_t B = s->batch, n = s->n_train, nb = (n + B - 1) / B, seen = 0, correct = 0;
-  float scale, offset;
-  int start = model_input_stage(m, &scale, &offset), stop = model_first_trained(m), fused;
+  int stop = model_first_trained(m), fused;
   int stopped = 0, mode = m->training;  /* the mode is the caller's again afterwards */
   double total = 0, t0 = progress_now();
   Progress p;
@@ -33,8 +32,7 @@ int trainer_epoch(FitState *s, double *lossv, double *accv, double *seconds, cha
     int64_t rows = (b + 1) * B <= n ? B : n - b * B;
     const int32_t *idx = s->perm + b * B;
     for (int64_t r = 0; r < rows; r++) s->ybatch[r] = s->y[idx[r]];
-    gather_rows(m->act[start], s->X, idx, 0, rows, m->feat[0], scale, offset);
-    model_forward(m, rows, start);
+    model_forward(m, rows, model_gather(m, s->X, idx, 0, rows, 1));
     double l = loss_model(s->loss, m, s->ybatch, rows, m->g1, &correct, &fused);
     if (!isfinite(l)) {
       m->training = mode;
@@ -75,8 +73,7 @@ static int64_t batch_for(int64_t batch, int64_t n) {
 
 int trainer_evaluate(Model *m, LossKind loss, const Tensor *X, const int32_t *y, int64_t first,
                      int64_t n, int64_t batch, double *lossv, double *acc, char *err) {
-  float scale, offset;
-  int start = model_input_stage(m, &scale, &offset), fused;
+  int fused;
   int64_t correct = 0;
   double total = 0;
   int mode = m->training;
@@ -85,8 +82,7 @@ int trainer_evaluate(Model *m, LossKind loss, const Tensor *X, const int32_t *y,
   m->training = 0;
   for (int64_t r0 = 0; r0 < n; r0 += batch) {
     int64_t rows = r0 + batch <= n ? batch : n - r0;
-    gather_rows(m->act[start], X, NULL, first + r0, rows, m->feat[0], scale, offset);
-    model_forward(m, rows, start);
+    model_forward(m, rows, model_gather(m, X, NULL, first + r0, rows, 0));
     total += loss_model(loss, m, y + first + r0, rows, NULL, &correct, &fused) * (double)rows;
   }
   m->last_batch = 0;
@@ -102,15 +98,13 @@ int trainer_evaluate(Model *m, LossKind loss, const Tensor *X, const int32_t *y,
  * are copied to dst[j]. The model's mode is restored afterwards. */
 static int forward_batches(Model *m, const Tensor *X, int64_t n, int64_t batch,
                            float *const *dst, char *err) {
-  float scale, offset;
-  int start = model_input_stage(m, &scale, &offset), mode = m->training;
+  int mode = m->training;
   batch = batch_for(batch, n);
   if (model_reserve(m, batch, err)) return -1;
   m->training = 0;
   for (int64_t r0 = 0; r0 < n; r0 += batch) {
     int64_t rows = r0 + batch <= n ? batch : n - r0;
-    gather_rows(m->act[start], X, NULL, r0, rows, m->feat[0], scale, offset);
-    model_forward(m, rows, start);
+    model_forward(m, rows, model_gather(m, X, NULL, r0, rows, 0));
     for (int j = 1; j <= m->n; j++)
       if (dst[j])
         memcpy(dst[j] + r0 * m->feat[j], m->act[j], (size_t)(rows * m->feat[j]) * sizeof(float));

@@ -1,8 +1,8 @@
 -- products.lua — run by test_threads.sh under --threads 1, 2 and 3: the
 -- splits nnlab makes of mid-sized products (by rows, by columns, and along
 -- the inner dimension with the partial products added afterwards), the
--- column-split minibatch gather and the range-split optimizer update, each
--- against an independent reference. Inputs and references are exchanged
+-- column-split minibatch gather (sample- and feature-major) and the
+-- range-split optimizer update, each against an independent reference. Inputs and references are exchanged
 -- with numpy as .npy files.
 local T = require "testlib"
 local threads = nnlab.options.threads
@@ -55,6 +55,45 @@ T.test(string.format("%d thread(s): the gather of 64 rows of 3072 bytes, rescale
   local want = X:float() * (1 / 255)
   T.eq(((acts[#acts] - want):abs()):max(), 0, "largest difference")
 end)
+
+-- One training step over the whole (shuffled) batch against numpy: the
+-- first Dense layer of a training step takes its batch feature-major on a
+-- processor with AVX2 (uint8 rows, at least 16), gathered 16 rows × 32
+-- features at a time; these shapes leave rows (33, 20) and features (784,
+-- 40) over, and the large ones are split over the threads.
+local steps = { { 64, 3072, 1 / 255, 0 }, { 33, 3072, 1 / 127.5, -1 }, { 20, 784, 1 / 255, 0 },
+  { 16, 40, 1 / 255, 0.5 } }
+for i, c in ipairs(steps) do
+  local n, F, scale, offset = table.unpack(c)
+  T.test(string.format("%d thread(s): one SGD step on %d uint8 rows of %d (x * %.4g + %g) equals numpy's",
+    threads, n, F, scale, offset), function()
+    tensor.seed(20 + i)
+    local X = (tensor.rand(n, F) * 255.99):uint8()
+    local y = (tensor.rand(n) * 9.99 + 1):int()
+    local model = nn.Sequential { nn.Rescaling(scale, offset), nn.Flatten(), nn.Dense(24, "relu"),
+      nn.Dense(10, "softmax") }
+    model:compile { optimizer = optim.sgd { lr = 0.5 }, loss = "cross_entropy" }
+    model:forward(X:narrow(1, 1, 1))
+    local W1, b1 = tensor.randn(F, 24) * 0.05, tensor.randn(24) * 0.1
+    local W2, b2 = tensor.randn(24, 10) * 0.3, tensor.randn(10) * 0.1
+    model.layers[3].W, model.layers[3].b, model.layers[4].W, model.layers[4].b = W1, b1, W2, b2
+    for name, t in pairs { X = X, y = y, W1 = W1, b1 = b1, W2 = W2, b2 = b2 } do tensor.save(t, T.tmp(name .. ".npy")) end
+    T.python(string.format([[
+X = np.load("X.npy").astype(np.float64) * %.17g + %.17g; y = np.load("y.npy") - 1
+W1, b1, W2, b2 = (np.load(k + ".npy").astype(np.float64) for k in ("W1", "b1", "W2", "b2"))
+z1 = X @ W1 + b1; h = np.maximum(z1, 0); z2 = h @ W2 + b2
+p = np.exp(z2 - z2.max(1, keepdims=True)); p /= p.sum(1, keepdims=True)
+d2 = p.copy(); d2[np.arange(len(y)), y] -= 1; d2 /= len(y)
+d1 = (d2 @ W2.T) * (z1 > 0)
+for k, v in (("W1", W1 - 0.5 * X.T @ d1), ("b1", b1 - 0.5 * d1.sum(0)), ("W2", W2 - 0.5 * h.T @ d2)):
+    np.save(k + "_want.npy", v.astype(np.float32))
+]], scale, offset))
+    model:fit(X, y, { epochs = 1, batch_size = n, verbose = 0 })
+    close(model.layers[3].W, tensor.load(T.tmp("W1_want.npy")), 1e-5, "W1")
+    close(model.layers[3].b, tensor.load(T.tmp("b1_want.npy")), 1e-5, "b1")
+    close(model.layers[4].W, tensor.load(T.tmp("W2_want.npy")), 1e-5, "W2")
+  end)
+end
 
 -- One epoch of a 3072 -> 64 -> 10 model on shuffled uint8 rows: the
 -- gather with a permutation and the update of the 196,608 weights run split
