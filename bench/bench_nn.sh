@@ -84,4 +84,4 @@ for rep in $(seq "$REPEAT"); do
 done
 read -r lmin lmed lmax _ < <(cut -d' ' -f1 "$out"/time.* | stats)
 echo "lesson 02 full run (--plot none): min / median / max $lmin / $lmed / $lmax s, peak $(cut -d' ' -f2 "$out"/time.* | sort -g | tail -1 | awk '{printf "%.0f", $1 / 1024}') MB"
-grep -iE "test accuracy|exactitud" "$out/lesson.1.log" | head -4
+grep -E "test accuracy|en prueba" "$out/lesson.1.log"
