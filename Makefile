@@ -14,7 +14,7 @@ CFLAGS  ?= -O2 -g
 # length. Element-wise vector code gives the same floats as scalar code.
 VECT    := -fvect-cost-model=dynamic
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-CPPFLAGS_ALL := -std=c11 -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
+CPPFLAGS_ALL := -std=c11 -ffp-contract=off -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
                 -Isrc -Isrc/tensor -Isrc/util -MMD -MP
 # oneDNN (libdnnl-dev) ships no pkg-config file; it runs its threads on OpenMP.
 LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldnnl -fopenmp -lm -lpthread

@@ -9,6 +9,8 @@
 #include "nn.h"
 #include "parallel.h"
 
+#include <string.h>
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -109,35 +111,42 @@ __attribute__((target("avx2"))) static inline void store16(float *o, __m128i b, 
 
 /* Features lo..hi of every uint8 row of the batch, feature-major, 16 rows
  * at a time: 32 bytes of each are transposed in registers, so that each
- * feature's 16 samples are converted and stored as one cache line. The
- * remaining rows and features go through convert. */
+ * feature's 16 samples are converted and stored as one cache line. A last
+ * group of fewer rows repeats its first row to fill the registers and
+ * copies only its own samples out; features past the last 32 go through
+ * convert. */
 __attribute__((target("avx2"))) static void gather_cols_fm(void *ctx, int part, int64_t lo,
                                                            int64_t hi) {
   (void)part;
   const Gather *g = ctx;
-  const int64_t B = g->B, F = g->F, r0 = B & ~(int64_t)15;
+  const int64_t B = g->B, F = g->F;
   const __m256 scale = _mm256_set1_ps(g->scale), offset = _mm256_set1_ps(g->offset);
-  for (int64_t r = 0; r < r0; r += 16) {
+  for (int64_t r = 0; r < B; r += 16) {
+    const int64_t nr = B - r < 16 ? B - r : 16;
     const uint8_t *s[16];
     for (int k = 0; k < 16; k++) {
-      s[k] = tensor_u8(g->X) + row_of(g, r + k) * F;
+      s[k] = tensor_u8(g->X) + row_of(g, r + (k < nr ? k : 0)) * F;
       prefetch_row(g, r + 16 + k, lo, hi);
     }
     int64_t j = lo;
     for (; j + 32 <= hi; j += 32) {
       __m256i x[16];
+      float part_rows[32][16];
       for (int k = 0; k < 16; k++) x[k] = _mm256_loadu_si256((const __m256i *)(s[k] + j));
       transpose16(x);
       for (int f = 0; f < 16; f++) {
-        store16(g->out + (j + f) * B + r, _mm256_castsi256_si128(x[f]), scale, offset);
-        store16(g->out + (j + 16 + f) * B + r, _mm256_extracti128_si256(x[f], 1), scale, offset);
+        float *lo16 = nr == 16 ? g->out + (j + f) * B + r : part_rows[f];
+        float *hi16 = nr == 16 ? g->out + (j + 16 + f) * B + r : part_rows[16 + f];
+        store16(lo16, _mm256_castsi256_si128(x[f]), scale, offset);
+        store16(hi16, _mm256_extracti128_si256(x[f], 1), scale, offset);
       }
+      if (nr < 16)
+        for (int f = 0; f < 32; f++)
+          memcpy(g->out + (j + f) * B + r, part_rows[f], (size_t)nr * sizeof(float));
     }
-    for (int k = 0; k < 16 && j < hi; k++)
+    for (int k = 0; k < nr && j < hi; k++)
       convert(g->out + j * B + r + k, B, g->X, row_of(g, r + k), F, j, hi, g->scale, g->offset);
   }
-  for (int64_t r = r0; r < B; r++)
-    convert(g->out + lo * B + r, B, g->X, row_of(g, r), F, lo, hi, g->scale, g->offset);
 }
 #endif
 

@@ -4,7 +4,6 @@
  * It asks each layer's kind (layer.h) and never names one. A kind marked
  * alias (Flatten) shares its input buffer and runs no kernel. */
 #include "nn.h"
-#include "gemm.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,7 +110,6 @@ static int64_t scratch_of(const Model *m, int i, int64_t B) {
  * (unless it aliases its input) and its scratch. */
 int model_reserve(Model *m, int64_t B, char *err) {
   if (m->ws && m->ws_batch >= B) return 0;
-  gemm_prepare();
   int64_t maxf = m->feat[0], total = 0, s[NN_MAXLAYERS], t;
   int over = 0;  /* a size past int64_t: no allocation can hold it */
   for (int i = 0; i <= m->n; i++) if (m->feat[i] > maxf) maxf = m->feat[i];

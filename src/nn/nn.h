@@ -80,6 +80,7 @@ void init_weights(float *W, float *b, Init init, int64_t fan_in, int64_t fan_out
 void init_weights_fans(float *W, int64_t nW, float *b, int64_t nb, Init init, int64_t fan_in,
                        int64_t fan_out);
 
+/* ---- gather.c ---------------------------------------------------------- */
 /* out (B x F) = rows idx[0..B) of X (contiguous, any dtype, F values a row)
  * times scale plus offset; idx NULL means rows first..first+B. */
 void gather_rows(float *out, const Tensor *X, const int32_t *idx, int64_t first, int64_t B,

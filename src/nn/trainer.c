@@ -5,6 +5,7 @@
  * What fit does around the epochs (validation split, history, the epoch
  * report, callbacks) is lua/nn.lua's. */
 #include "nn.h"
+#include "gemm.h"
 #include "progress.h"
 #include "interrupt.h"
 #include "rng.h"
@@ -18,10 +19,12 @@ int trainer_epoch(FitState *s, double *lossv, double *accv, double *seconds, cha
   int64_t B = s->batch, n = s->n_train, nb = (n + B - 1) / B, seen = 0, correct = 0;
   int stop = model_first_trained(m), fused;
   int stopped = 0, mode = m->training;  /* the mode is the caller's again afterwards */
-  double total = 0, t0 = progress_now();
+  double total = 0, t0;
   Progress p;
   char info[192];
 
+  gemm_prepare();  /* the library's kernels are written before the clock starts */
+  t0 = progress_now();
   if (s->shuffle) rng_shuffle_i32(s->perm, n);
   if (s->label) {
     progress_start(&p, stdout, s->label, (double)nb);

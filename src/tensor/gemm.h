@@ -16,8 +16,8 @@ void gemm_f32(int tA, int tB, int64_t M, int64_t N, int64_t K, float alpha, cons
 
 /* Makes the library ready to work: oneDNN writes its sgemm kernels on the
  * first product (30 ms on a 2-core EPYC, a tenth of a CIFAR-10 epoch of the
- * course's model). Models call it as they reserve their workspace, so that
- * the first epoch is timed like the others. Idempotent; cannot fail. */
+ * course's model). The trainer calls it before an epoch's clock starts, so
+ * that the first epoch is timed like the others. Idempotent; cannot fail. */
 void gemm_prepare(void);
 /* Sets the library's threads; n <= 0 means the user's OMP_NUM_THREADS or
  * OPENBLAS_NUM_THREADS when set, else all cores. Returns the count used. */
