@@ -150,11 +150,14 @@ __attribute__((target("avx2"))) static void gather_cols_fm(void *ctx, int part, 
 }
 #endif
 
+/* The features a batch of B rows needs before its gather is split over
+ * the threads: 16,384 values, as parallel_items counts them. */
+static int64_t split_from(int64_t B) { return 16384 / (B > 0 ? B : 1) + 1; }
+
 void gather_rows(float *restrict out, const Tensor *X, const int32_t *idx, int64_t first,
                  int64_t B, int64_t F, float scale, float offset) {
   Gather g = {out, X, idx, first, B, F, scale, offset};
-  if (B * F < 16384) gather_cols(&g, 0, 0, F);
-  else parallel_ranges(F, 0, 16, gather_cols, &g);
+  parallel_ranges(F, split_from(B), 16, gather_cols, &g);
 }
 
 int gather_rows_fm(float *restrict out, const Tensor *X, const int32_t *idx, int64_t first,
@@ -167,8 +170,7 @@ int gather_rows_fm(float *restrict out, const Tensor *X, const int32_t *idx, int
   }
   if (!avx2 || X->dtype != DT_UINT8 || B < 16) return 0;
   Gather g = {out, X, idx, first, B, F, scale, offset};
-  if (B * F < 16384) gather_cols_fm(&g, 0, 0, F);
-  else parallel_ranges(F, 0, 32, gather_cols_fm, &g);
+  parallel_ranges(F, split_from(B), 32, gather_cols_fm, &g);
   return 1;
 #else
   (void)out, (void)X, (void)idx, (void)first, (void)B, (void)F, (void)scale, (void)offset;
