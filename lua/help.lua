@@ -674,7 +674,10 @@ The output for a batch x, keeping what backward needs.
 
 @ Model:backward(x, grad_output) -> Tensor
 Back-propagates grad_output: stores (overwrites) layer.dW and layer.db in
-every layer and returns the gradient for x.
+every layer and returns the gradient for x. It needs a model:forward of the
+same batch first (fit's last batch does not count). fit with SGD's momentum
+leaves dW and db of Dense layers at zero: their gradients go straight into
+the optimizer's velocity.
 > model:backward(X, loss:backward(out, y))
 
 @ Model:save(path)

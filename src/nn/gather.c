@@ -73,30 +73,37 @@ static void gather_cols(void *ctx, int part, int64_t lo, int64_t hi) {
 }
 
 #if defined(__x86_64__)
-/* x[k] holds 32 bytes of row k; afterwards x[j] holds byte j of the 16
- * rows in its low half and byte 16 + j in its high half (four rounds of
- * interleaving, each doubling the run of one row; AVX2 interleaves within
- * each half). */
+/* x[k] holds 32 bytes of row k; afterwards, for p in 0..7, the 64-bit
+ * interleave of x[2p] and x[2p+1] (low, then high) holds byte j = 2p, then
+ * 2p + 1, of the 16 rows in its low half and byte 16 + j in its high half:
+ * three rounds of interleaving, each doubling the run of one row (AVX2
+ * interleaves within each half); the caller makes the fourth as it stores.
+ * The loops are unrolled so that the values stay in registers: rolled, gcc
+ * passed every round through the stack, and the gather of a CIFAR-10 epoch
+ * took 0.025 s rather than 0.018 (2-core EPYC). */
 __attribute__((target("avx2"))) static inline void transpose16(__m256i x[16]) {
   __m256i t[16];
+#pragma GCC unroll 8
   for (int i = 0; i < 8; i++) {
     t[i] = _mm256_unpacklo_epi8(x[2 * i], x[2 * i + 1]);
     t[i + 8] = _mm256_unpackhi_epi8(x[2 * i], x[2 * i + 1]);
   }
+#pragma GCC unroll 2
   for (int h = 0; h < 16; h += 8)
+#pragma GCC unroll 4
     for (int i = 0; i < 4; i++) {
       x[h + i] = _mm256_unpacklo_epi16(t[h + 2 * i], t[h + 2 * i + 1]);
       x[h + i + 4] = _mm256_unpackhi_epi16(t[h + 2 * i], t[h + 2 * i + 1]);
     }
+#pragma GCC unroll 4
   for (int q = 0; q < 16; q += 4)
+#pragma GCC unroll 2
     for (int i = 0; i < 2; i++) {
       t[q + i] = _mm256_unpacklo_epi32(x[q + 2 * i], x[q + 2 * i + 1]);
       t[q + i + 2] = _mm256_unpackhi_epi32(x[q + 2 * i], x[q + 2 * i + 1]);
     }
-  for (int p = 0; p < 8; p++) {
-    x[2 * p] = _mm256_unpacklo_epi64(t[2 * p], t[2 * p + 1]);
-    x[2 * p + 1] = _mm256_unpackhi_epi64(t[2 * p], t[2 * p + 1]);
-  }
+#pragma GCC unroll 16
+  for (int k = 0; k < 16; k++) x[k] = t[k];
 }
 
 /* 16 uint8 values to o[0..16): a product and a sum, rounded each, as
@@ -128,21 +135,28 @@ __attribute__((target("avx2"))) static void gather_cols_fm(void *ctx, int part, 
       s[k] = tensor_u8(g->X) + row_of(g, r + (k < nr ? k : 0)) * F;
       prefetch_row(g, r + 16 + k, lo, hi);
     }
+    /* a full group stores straight into the batch, a short one aside */
+    float part_rows[32 * 16];
+    const int64_t ds = nr == 16 ? B : 16;
     int64_t j = lo;
     for (; j + 32 <= hi; j += 32) {
       __m256i x[16];
-      float part_rows[32][16];
+      float *d = nr == 16 ? g->out + j * B + r : part_rows;
+#pragma GCC unroll 16
       for (int k = 0; k < 16; k++) x[k] = _mm256_loadu_si256((const __m256i *)(s[k] + j));
       transpose16(x);
-      for (int f = 0; f < 16; f++) {
-        float *lo16 = nr == 16 ? g->out + (j + f) * B + r : part_rows[f];
-        float *hi16 = nr == 16 ? g->out + (j + 16 + f) * B + r : part_rows[16 + f];
-        store16(lo16, _mm256_castsi256_si128(x[f]), scale, offset);
-        store16(hi16, _mm256_extracti128_si256(x[f], 1), scale, offset);
+#pragma GCC unroll 8
+      for (int p = 0; p < 8; p++) {
+        __m256i a = _mm256_unpacklo_epi64(x[2 * p], x[2 * p + 1]);
+        __m256i b = _mm256_unpackhi_epi64(x[2 * p], x[2 * p + 1]);
+        store16(d + (2 * p) * ds, _mm256_castsi256_si128(a), scale, offset);
+        store16(d + (2 * p + 16) * ds, _mm256_extracti128_si256(a, 1), scale, offset);
+        store16(d + (2 * p + 1) * ds, _mm256_castsi256_si128(b), scale, offset);
+        store16(d + (2 * p + 17) * ds, _mm256_extracti128_si256(b, 1), scale, offset);
       }
       if (nr < 16)
         for (int f = 0; f < 32; f++)
-          memcpy(g->out + (j + f) * B + r, part_rows[f], (size_t)nr * sizeof(float));
+          memcpy(g->out + (j + f) * B + r, part_rows + f * 16, (size_t)nr * sizeof(float));
     }
     for (int k = 0; k < nr && j < hi; k++)
       convert(g->out + j * B + r + k, B, g->X, row_of(g, r + k), F, j, hi, g->scale, g->offset);

@@ -63,6 +63,12 @@ typedef struct LayerRun {
   int training;           /* fit or model:train(): Dropout drops, augmentation draws */
   int at_logits;          /* backward: dout is already dL/d(logits) of this layer's softmax */
   int in_fm;              /* in is feature-major, in[f·B + r] (only for a kind that takes it) */
+  int logits_only;        /* forward: only the logits are read (the loss fuses the softmax),
+                           * so a kind with logits() may leave out unwritten */
+  float *const *fold;     /* backward, a kind that folds: per declared tensor k, NULL or
+                           * SGD's velocity v, to which the gradient goes as v = β·v + ∇
+                           * in place of grad[k] (optim.c says why) */
+  float fold_beta;        /* that β, the momentum */
 } LayerRun;
 
 struct LayerKind {
@@ -75,6 +81,7 @@ struct LayerKind {
   int act;                     /* Activation of a kind that is one (layer.activation) */
   int v2_id;                   /* its code + 1 in model files of versions 1 and 2; 0: none */
   int alias;                   /* 1: the output is the input reshaped (no copy, no kernels) */
+  int folds;                   /* 1: backward honours LayerRun.fold for every trained tensor */
   int feature_major;           /* 1: forward and backward also take a flat input stored
                                 * feature-major (LayerRun.in_fm); the trainer then gathers
                                 * the batch so when the kind computes first */

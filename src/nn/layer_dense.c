@@ -8,8 +8,15 @@
  *
  * W is inputs×units like Keras, so a linear classifier's W reshapes to one
  * image per class. With a softmax, z is kept in the layer's scratch so the
- * cross-entropy can be computed from the logits (stable for any z). Matrix
- * products go through gemm_f32 with transpose flags (no copies).
+ * cross-entropy can be computed from the logits (stable for any z); in a
+ * training step that loss reads only them, and the softmax is not applied
+ * (LayerRun.logits_only). Matrix products go through gemm_f32 with
+ * transpose flags (no copies).
+ *
+ * Trained by SGD with momentum in fit, the layer folds its gradients into
+ * the velocity: v = μ·v + xᵀ·dz is one sgemm with beta = μ, and the
+ * optimizer's pass then reads and writes 3 arrays in place of 5
+ * (LayerRun.fold; optim.c).
  *
  * As the first layer of a training step it takes its input feature-major
  * (x stored n_in × B, the trainer's gather writes it so): then dW = xᵀ·dz
@@ -37,17 +44,22 @@ static void dense_forward(float *out, const float *in, int fm, const float *W, c
   gemm_f32(fm, 0, B, n_out, n_in, 1.0f, in, fm ? B : n_in, W, n_out, 1.0f, out, n_out);
 }
 
-/* Given dz = dL/d(out) (B x n_out): dW, db, and din (B x n_in) unless NULL. */
-static void dense_backward(float *din, float *dW, float *db, const float *dz, const float *in,
-                           int fm, const float *W, int64_t B, int64_t n_in, int64_t n_out) {
-  gemm_f32(!fm, 0, n_in, n_out, B, 1.0f, in, fm ? B : n_in, dz, n_out, 0.0f, dW, n_out);
-  memset(db, 0, (size_t)n_out * sizeof(float));
+/* Given dz = dL/d(out) (B x n_out): din (B x n_in) unless NULL, then
+ * dW = beta·dW + xᵀ·dz and db = beta·db + Σ dz (beta 0: the gradients;
+ * else dW and db are SGD's velocities). din comes first: W may be updated
+ * as soon as its gradient is known. */
+static void dense_backward(float *din, float *dW, float *db, float beta, const float *dz,
+                           const float *in, int fm, const float *W, int64_t B, int64_t n_in,
+                           int64_t n_out) {
+  if (din)
+    gemm_f32(0, 1, B, n_in, n_out, 1.0f, dz, n_out, W, n_out, 0.0f, din, n_in);
+  gemm_f32(!fm, 0, n_in, n_out, B, 1.0f, in, fm ? B : n_in, dz, n_out, beta, dW, n_out);
+  if (beta == 0.0f) memset(db, 0, (size_t)n_out * sizeof(float));
+  else for (int64_t j = 0; j < n_out; j++) db[j] *= beta;
   for (int64_t r = 0; r < B; r++) {
     const float *d = dz + r * n_out;
     for (int64_t j = 0; j < n_out; j++) db[j] += d[j];
   }
-  if (din)
-    gemm_f32(0, 1, B, n_in, n_out, 1.0f, dz, n_out, W, n_out, 0.0f, din, n_in);
 }
 
 static int dense_plan(const Layer *l, const Shape *in, Shape *out, Shape *tshape, char *err) {
@@ -85,6 +97,7 @@ static void dense_fwd(Layer *l, const LayerRun *r, float *out, const float *in) 
   const float *W = tensor_f32(l->t[0]), *b = tensor_f32(l->t[1]);
   if (c->act == ACT_SOFTMAX) {
     dense_forward(r->scratch, in, r->in_fm, W, b, r->B, r->F, r->Fo);
+    if (r->logits_only) return;
     memcpy(out, r->scratch, (size_t)(r->B * r->Fo) * sizeof(float));
   } else {
     dense_forward(out, in, r->in_fm, W, b, r->B, r->F, r->Fo);
@@ -96,8 +109,11 @@ static void dense_bwd(Layer *l, const LayerRun *r, float *din, float *dout, cons
                       const float *out) {
   const DenseConf *c = LAYER_CONF(l, DenseConf);
   if (!r->at_logits) activation_backward(dout, out, (Activation)c->act, r->B, r->Fo);
-  dense_backward(din, tensor_f32(l->grad[0]), tensor_f32(l->grad[1]), dout, in, r->in_fm,
-                 tensor_f32(l->t[0]), r->B, r->F, r->Fo);
+  /* W and b are both trained, so the trainer folds both or neither */
+  int fold = r->fold && r->fold[0] && r->fold[1];
+  dense_backward(din, fold ? r->fold[0] : tensor_f32(l->grad[0]),
+                 fold ? r->fold[1] : tensor_f32(l->grad[1]), fold ? r->fold_beta : 0.0f, dout, in,
+                 r->in_fm, tensor_f32(l->t[0]), r->B, r->F, r->Fo);
 }
 
 static const float *dense_logits(const Layer *l, const LayerRun *r, const float *in) {
@@ -121,7 +137,7 @@ const LayerKind layer_dense = {
   .options = DENSE_OPTIONS, .noptions = 3,
   .tensors = DENSE_TENSORS, .ntensors = 2,
   .v2_id = 1,
-  .feature_major = 1,
+  .folds = 1, .feature_major = 1,
   .plan = dense_plan, .init = dense_init, .scratch = dense_scratch,
   .forward = dense_fwd, .backward = dense_bwd, .logits = dense_logits,
 };

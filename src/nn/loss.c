@@ -98,15 +98,14 @@ double loss_mse(float *grad, const float *o, const float *target, const int32_t 
  * for any logits) and its gradient, (p - onehot)/B, is dL/dz, so that
  * layer's backward skips the softmax Jacobian. Otherwise the outputs are
  * taken as logits. */
+int loss_from_logits(LossKind loss, const Model *m, int64_t B) {
+  return loss != LOSS_MSE && model_logits(m, B) != NULL;
+}
+
 double loss_model(LossKind loss, const Model *m, const int32_t *y, int64_t B, float *grad,
                   int64_t *correct, int *at_logits) {
   int64_t K = m->feat[m->n];
-  const float *z;
-  *at_logits = 0;
+  *at_logits = loss_from_logits(loss, m, B);
   if (loss == LOSS_MSE) return loss_mse(grad, m->act[m->n], NULL, y, B, K, correct);
-  if ((z = model_logits(m, B))) {
-    *at_logits = 1;
-    return loss_ce_logits(grad, z, y, B, K, correct);
-  }
-  return loss_ce_logits(grad, m->act[m->n], y, B, K, correct);
+  return loss_ce_logits(grad, *at_logits ? model_logits(m, B) : m->act[m->n], y, B, K, correct);
 }

@@ -151,7 +151,7 @@ static int l_model_forward(lua_State *L) {
   char err[NN_ERRLEN];
   if (B == 0) return lu_error(L, "forward", "the batch is empty");
   if (model_reserve(m, B, err)) lu_raise(L, "forward", err);
-  model_forward(m, B, model_gather(m, X, NULL, 0, B, 0));
+  model_forward(m, B, model_gather(m, X, NULL, 0, B, 0), 0);
   Tensor *out = lt_push_uninit(L, DT_FLOAT32, batch_shape(m, B, sh), sh, "forward");
   memcpy(tensor_f32(out), m->act[m->n], (size_t)(B * m->feat[m->n]) * sizeof(float));
   return 1;
@@ -179,7 +179,7 @@ static int l_model_backward(lua_State *L) {
   }
   Tensor *din = lt_push_uninit(L, DT_FLOAT32, X->ndim, X->shape, "backward");
   memcpy(m->g1, tensor_f32(g), (size_t)(B * K) * sizeof(float));
-  float *res = model_backward(m, B, m->g1, 0, 0, 1);
+  float *res = model_backward(m, B, m->g1, 0, 0, 1, NULL);
   memcpy(tensor_f32(din), res, (size_t)(B * m->feat[0]) * sizeof(float));
   return 1;
 }

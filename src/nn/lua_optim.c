@@ -103,6 +103,9 @@ void nn_collect_params(lua_State *L, int midx, int optidx, ParamSet *ps) {
       ps->s1[ps->n] = tensor_f32(lt_check(L, -2));
       ps->s2[ps->n] = tensor_f32(lt_check(L, -1));
       ps->len[ps->n] = tensor_numel(l->t[k]);
+      ps->layer[ps->n] = i;
+      ps->tensor[ps->n] = k;
+      ps->folded[ps->n] = 0;
       ps->n++;
       lua_pop(L, 3);
     }

@@ -176,21 +176,23 @@ int model_gather(Model *m, const Tensor *X, const int32_t *idx, int64_t first, i
 
 static LayerRun run_of(const Model *m, int i, int64_t B) {
   LayerRun r = {B, &m->shape[i], &m->shape[i + 1], m->feat[i], m->feat[i + 1], m->scratch[i],
-                m->nscratch[i], m->training, 0, m->in_fm && i == m->fm_layer};
+                m->nscratch[i], m->training, 0, m->in_fm && i == m->fm_layer, 0, NULL, 0.0f};
   return r;
 }
 
-void model_forward(Model *m, int64_t B, int start) {
+void model_forward(Model *m, int64_t B, int start, int logits_only) {
   for (int i = start; i < m->n; i++) {
     Layer *l = m->layers[i];
     if (l->kind->alias) continue;
     LayerRun r = run_of(m, i, B);
+    r.logits_only = logits_only && i == m->n - 1;
     l->kind->forward(l, &r, m->act[i + 1], m->act[i]);
   }
   m->last_batch = B;
 }
 
-float *model_backward(Model *m, int64_t B, float *g, int at_logits, int stop, int need_din) {
+float *model_backward(Model *m, int64_t B, float *g, int at_logits, int stop, int need_din,
+                      const GradFold *fold) {
   float *cur = g, *other = (g == m->g1) ? m->g2 : m->g1, *t;
   for (int i = m->n - 1; i >= stop; i--) {
     Layer *l = m->layers[i];
@@ -198,6 +200,7 @@ float *model_backward(Model *m, int64_t B, float *g, int at_logits, int stop, in
     int want_din = i > stop || need_din;
     LayerRun r = run_of(m, i, B);
     r.at_logits = at_logits && i == m->n - 1;
+    if (fold && l->kind->folds) r.fold = fold->into[i], r.fold_beta = fold->beta;
     l->kind->backward(l, &r, want_din ? other : NULL, cur, m->act[i], m->act[i + 1]);
     if (want_din) { t = cur; cur = other; other = t; }
   }

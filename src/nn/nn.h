@@ -59,7 +59,16 @@ typedef struct ParamSet {
   float *p[NN_MAXPARAMS], *g[NN_MAXPARAMS];
   float *s1[NN_MAXPARAMS], *s2[NN_MAXPARAMS];
   int64_t len[NN_MAXPARAMS];
+  int layer[NN_MAXPARAMS], tensor[NN_MAXPARAMS];  /* whose: layers[layer]->t[tensor] */
+  unsigned char folded[NN_MAXPARAMS];  /* 1: this step's gradient is already in s1 (GradFold) */
 } ParamSet;
+
+/* Where backward folds gradients into SGD's velocity (LayerRun.fold):
+ * into[i][k] for tensor k of layer i, NULL where it writes grad[k]. */
+typedef struct GradFold {
+  float beta;
+  float *into[NN_MAXLAYERS][LAYER_MAXTENSORS];
+} GradFold;
 
 /* ---- activation.c ------------------------------------------------------ */
 extern const char *const ACTIVATION_NAMES[];  /* NULL-terminated, in enum order */
@@ -111,13 +120,17 @@ int model_input_stage(const Model *m, float *scale, float *offset);
  * computing layer that takes feature-major input, the batch is stored so
  * (model.in_fm). */
 int model_gather(Model *m, const Tensor *X, const int32_t *idx, int64_t first, int64_t B, int fm);
-/* Runs layers start..n-1 on act[start] (B samples). */
-void model_forward(Model *m, int64_t B, int start);
+/* Runs layers start..n-1 on act[start] (B samples). logits_only: the
+ * caller reads the last layer's logits and not its output (a training
+ * step whose loss fuses the softmax, loss_from_logits). */
+void model_forward(Model *m, int64_t B, int start, int logits_only);
 /* Backpropagates g (B x feat[n], overwritten) from the output to layer
  * `stop`; the result (grad for act[stop]) is returned (a workspace buffer).
  * at_logits: g already holds dL/dz of the last layer's softmax.
- * need_din = 0 skips the input gradient of layer `stop`. */
-float *model_backward(Model *m, int64_t B, float *g, int at_logits, int stop, int need_din);
+ * need_din = 0 skips the input gradient of layer `stop`. fold, or NULL:
+ * the gradients that go straight into SGD's velocity (kinds that fold). */
+float *model_backward(Model *m, int64_t B, float *g, int at_logits, int stop, int need_din,
+                      const GradFold *fold);
 /* The first layer that learns (n when none does): backward stops there. */
 int model_first_trained(const Model *m);
 /* Where the last layer's logits are after a forward of B samples, or NULL
@@ -145,6 +158,8 @@ double loss_mse(float *grad, const float *o, const float *target, const int32_t 
  * logits when the model ends in a softmax (fused: the gradient is then
  * dL/dz at the logits and *at_logits is 1), else from the outputs as
  * logits; or MSE against one-hot labels. */
+/* 1 when loss_model computes the loss from the last layer's logits. */
+int loss_from_logits(LossKind loss, const Model *m, int64_t B);
 double loss_model(LossKind loss, const Model *m, const int32_t *y, int64_t B, float *grad,
                   int64_t *correct, int *at_logits);
 /* First label outside 1..K: its position (0-based) or -1 when all fit. */
@@ -153,6 +168,10 @@ int64_t labels_check(const int32_t *y, int64_t n, int64_t K);
 /* ---- optim.c ------------------------------------------------------------ */
 /* One step on every parameter of ps (increments o->t first). */
 void optim_step(Optim *o, const ParamSet *ps);
+/* SGD with momentum and without Nesterov can take its gradient already
+ * folded into the velocity (v = μ·v + ∇, by the layer's own product, as
+ * GradFold says): μ for such an optimizer, else 0. */
+float optim_fold_beta(const Optim *o);
 
 /* ---- trainer.c --------------------------------------------------------- */
 /* The words fit prints, in the user's language: read from Lua (lua/i18n.lua)
@@ -162,7 +181,7 @@ typedef struct FitWords {
   char samples_s[32], eta[32], stopped[128];
 } FitWords;
 typedef struct FitState {
-  Model *m; Optim *o; const ParamSet *ps; LossKind loss;
+  Model *m; Optim *o; ParamSet *ps; LossKind loss;
   const Tensor *X; const int32_t *y;
   int32_t *perm; int64_t n_train;      /* perm: the training rows */
   int32_t *ybatch;                     /* batch labels (batch entries) */

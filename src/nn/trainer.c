@@ -14,10 +14,32 @@
 #include <stdio.h>
 #include <string.h>
 
+/* With SGD's momentum, the kinds that fold (Dense) write their gradients
+ * straight into the velocity (optim_fold_beta): fills f with where, marks
+ * those parameters in the set and returns f, or NULL when none folds.
+ * Their gradient tensors are zeroed: after fit, layer.dW then holds no
+ * stale gradient of some batch. */
+static const GradFold *fold_plan(FitState *s, GradFold *f) {
+  ParamSet *ps = s->ps;
+  int any = 0;
+  f->beta = optim_fold_beta(s->o);
+  memset(f->into, 0, sizeof f->into);
+  for (int i = 0; i < ps->n; i++) {
+    ps->folded[i] = f->beta != 0.0f && s->m->layers[ps->layer[i]]->kind->folds;
+    if (!ps->folded[i]) continue;
+    f->into[ps->layer[i]][ps->tensor[i]] = ps->s1[i];
+    memset(ps->g[i], 0, (size_t)ps->len[i] * sizeof(float));
+    any = 1;
+  }
+  return any ? f : NULL;
+}
+
 int trainer_epoch(FitState *s, double *lossv, double *accv, double *seconds, char *err) {
   Model *m = s->m;
   int64_t B = s->batch, n = s->n_train, nb = (n + B - 1) / B, seen = 0, correct = 0;
-  int stop = model_first_trained(m), fused;
+  int stop = model_first_trained(m), fused, logits = loss_from_logits(s->loss, m, B);
+  GradFold fold;
+  const GradFold *fp = fold_plan(s, &fold);
   int stopped = 0, mode = m->training;  /* the mode is the caller's again afterwards */
   double total = 0, t0;
   Progress p;
@@ -35,10 +57,11 @@ int trainer_epoch(FitState *s, double *lossv, double *accv, double *seconds, cha
     int64_t rows = (b + 1) * B <= n ? B : n - b * B;
     const int32_t *idx = s->perm + b * B;
     for (int64_t r = 0; r < rows; r++) s->ybatch[r] = s->y[idx[r]];
-    model_forward(m, rows, model_gather(m, s->X, idx, 0, rows, 1));
+    model_forward(m, rows, model_gather(m, s->X, idx, 0, rows, 1), logits);
     double l = loss_model(s->loss, m, s->ybatch, rows, m->g1, &correct, &fused);
     if (!isfinite(l)) {
       m->training = mode;
+      if (logits) m->last_batch = 0;
       if (s->label) progress_done(&p, NULL);
       snprintf(err, NN_ERRLEN, "the loss became %s at epoch %d, batch %lld; try a smaller "
                "learning rate (lr is %g)", isnan(l) ? "NaN" : "infinite", s->epoch,
@@ -46,7 +69,7 @@ int trainer_epoch(FitState *s, double *lossv, double *accv, double *seconds, cha
       return -1;
     }
     if (stop < m->n) {
-      model_backward(m, rows, m->g1, fused, stop, 0);
+      model_backward(m, rows, m->g1, fused, stop, 0, fp);
       optim_step(s->o, s->ps);
     }
     total += l * (double)rows;
@@ -61,6 +84,7 @@ int trainer_epoch(FitState *s, double *lossv, double *accv, double *seconds, cha
     if (interrupt_pending()) { stopped = 1; break; }
   }
   m->training = mode;
+  if (logits) m->last_batch = 0;  /* the output holds no softmax to backpropagate */
   if (s->label) progress_done(&p, NULL);
   *lossv = seen ? total / (double)seen : NAN;
   *accv = seen ? (double)correct / (double)seen : NAN;
@@ -85,7 +109,8 @@ int trainer_evaluate(Model *m, LossKind loss, const Tensor *X, const int32_t *y,
   m->training = 0;
   for (int64_t r0 = 0; r0 < n; r0 += batch) {
     int64_t rows = r0 + batch <= n ? batch : n - r0;
-    model_forward(m, rows, model_gather(m, X, NULL, first + r0, rows, 0));
+    model_forward(m, rows, model_gather(m, X, NULL, first + r0, rows, 0),
+                  loss_from_logits(loss, m, rows));
     total += loss_model(loss, m, y + first + r0, rows, NULL, &correct, &fused) * (double)rows;
   }
   m->last_batch = 0;
@@ -107,7 +132,7 @@ static int forward_batches(Model *m, const Tensor *X, int64_t n, int64_t batch,
   m->training = 0;
   for (int64_t r0 = 0; r0 < n; r0 += batch) {
     int64_t rows = r0 + batch <= n ? batch : n - r0;
-    model_forward(m, rows, model_gather(m, X, NULL, r0, rows, 0));
+    model_forward(m, rows, model_gather(m, X, NULL, r0, rows, 0), 0);
     for (int j = 1; j <= m->n; j++)
       if (dst[j])
         memcpy(dst[j] + r0 * m->feat[j], m->act[j], (size_t)(rows * m->feat[j]) * sizeof(float));

@@ -74,6 +74,9 @@ case("fit with SGD momentum 0.9 follows PyTorch epoch by epoch",
 case("fit with SGD Nesterov and weight decay follows PyTorch",
   "torch.optim.SGD(params, lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-3)",
   function() return optim.sgd { lr = 0.05, momentum = 0.9, nesterov = true, weight_decay = 1e-3 } end)
+case("fit with SGD momentum 0.9 and weight decay follows PyTorch (the velocity takes the gradient in the product)",
+  "torch.optim.SGD(params, lr=0.05, momentum=0.9, weight_decay=1e-3)",
+  function() return optim.sgd { lr = 0.05, momentum = 0.9, weight_decay = 1e-3 } end)
 case("fit with Adam follows PyTorch",
   "torch.optim.Adam(params, lr=0.002)",
   function() return optim.adam { lr = 0.002 } end)

@@ -75,6 +75,67 @@ print(loss, acc, np.abs(p - np.load("P.npy")).max())
   T.eq(P:size(1), 300); T.eq(P:size(2), 3); T.eq(P.dtype, "float32")
 end)
 
+-- A training step skips the softmax when the loss reads the logits
+-- (cross-entropy); with MSE the loss reads the softmax itself, and its
+-- gradient goes back through the softmax's Jacobian.
+T.test("fit with MSE on a softmax output: two steps equal numpy's, evaluate too", function()
+  local X, y = blobs(40, 4)
+  local m = nn.Sequential { nn.Dense(5, "tanh"), nn.Dense(3, "softmax") }
+  m:compile { optimizer = optim.sgd { lr = 2 }, loss = "mse" }
+  m:forward(X:narrow(1, 1, 1))
+  for name, t in pairs { W1 = m.layers[1].W, b1 = m.layers[1].b, W2 = m.layers[2].W, b2 = m.layers[2].b, X = X, y = y } do
+    tensor.save(t, T.tmp(name .. ".npy"))
+  end
+  local h = m:fit(X, y, { epochs = 2, batch_size = 40, shuffle = false, verbose = 0 })
+  local out = T.python([[
+L = {k: np.load(k + ".npy").astype(np.float64) for k in ("W1", "b1", "W2", "b2", "X")}
+X, y = L["X"], np.load("y.npy") - 1
+T = np.eye(3)[y]
+def run():
+    h = np.tanh(X @ L["W1"] + L["b1"]); z = h @ L["W2"] + L["b2"]
+    p = np.exp(z - z.max(1, keepdims=True)); p /= p.sum(1, keepdims=True)
+    return h, p, ((p - T) ** 2).mean()
+losses = []
+for step in range(2):
+    h, p, loss = run(); losses.append(loss)
+    dp = 2 * (p - T) / p.size
+    dz = p * (dp - (dp * p).sum(1, keepdims=True))
+    dh = dz @ L["W2"].T * (1 - h ** 2)
+    for k, g in (("W2", h.T @ dz), ("b2", dz.sum(0)), ("W1", X.T @ dh), ("b1", dh.sum(0))):
+        L[k] = L[k] - 2 * g
+print(losses[0], losses[1], run()[2])
+np.save("W1_want.npy", L["W1"].astype(np.float32))
+]])
+  local l1, l2, l3 = out:match("(%S+)%s+(%S+)%s+(%S+)")
+  T.near(h.loss[1], tonumber(l1), 1e-6, "epoch 1 loss")
+  T.near(h.loss[2], tonumber(l2), 1e-6, "epoch 2 loss")
+  T.near(m:evaluate(X, y).loss, tonumber(l3), 1e-6, "evaluate's loss")
+  T.ok(m.layers[1].W:sub(tensor.load(T.tmp("W1_want.npy"))):abs():max() < 1e-6, "W1 after two steps")
+end)
+
+-- With SGD's momentum, Dense layers put their gradients straight into the
+-- velocity; fit then leaves layer.dW zero rather than some batch's.
+T.test("after fit, layer.dW is zero with SGD momentum and the last batch's otherwise", function()
+  local X, y = blobs(64, 6)
+  local function fitted(opt)
+    local m = nn.Sequential { nn.Dense(4, "relu"), nn.Dense(3, "softmax") }
+    m:compile { optimizer = opt, loss = "cross_entropy" }
+    m:backward(X, m:forward(X))  -- some gradient in dW beforehand
+    m:fit(X, y, { epochs = 1, batch_size = 64, verbose = 0 })
+    return m
+  end
+  local m = fitted(optim.sgd { lr = 0.1, momentum = 0.9 })
+  T.eq(m.layers[1].dW:abs():max(), 0, "dW with momentum")
+  T.eq(m.layers[2].db:abs():max(), 0, "db with momentum")
+  for _, opt in ipairs { optim.sgd { lr = 0.1 }, optim.sgd { lr = 0.1, momentum = 0.9, nesterov = true },
+    optim.adam {} } do
+    T.ok(fitted(opt).layers[2].dW:abs():max() > 0, "dW holds the batch's gradient")
+  end
+  T.raises(function() m:backward(X, tensor.zeros(64, 3)) end, { "call model:forward(x) first" })
+  local P = m:forward(X)
+  T.ok((P:sum(2) - 1):abs():max() < 1e-6, "forward after fit gives probabilities")
+end)
+
 T.test("same seed gives bit-identical losses; another seed differs", function()
   local function run(seed)
     local X, y = blobs(200)

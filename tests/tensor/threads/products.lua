@@ -95,6 +95,31 @@ for k, v in (("W1", W1 - 0.5 * X.T @ d1), ("b1", b1 - 0.5 * d1.sum(0)), ("W2", W
   end)
 end
 
+-- The feature-major gather (uint8 rows) against the sample-major one
+-- (the same values as float32): the converted values are the same floats,
+-- so the weights after a step are bit for bit the same. Batches of 16, 17,
+-- 33 and 64 rows and 40, 784 and 3077 features leave rows and features
+-- over the groups of 16 × 32.
+T.test(string.format("%d thread(s): uint8 rows gathered feature-major train as their float32 copy, bit for bit", threads), function()
+  for _, B in ipairs { 16, 17, 33, 64 } do
+    for _, F in ipairs { 40, 784, 3077 } do
+      tensor.seed(B * F)
+      local X = (tensor.rand(2 * B + 3, F) * 255.99):uint8()
+      local y = (tensor.rand(2 * B + 3) * 9.99 + 1):int()
+      local W = {}
+      for k, input in ipairs { X, X:float() } do
+        tensor.seed(1)
+        local model = nn.Sequential { nn.Rescaling(1 / 255), nn.Dense(8, "relu"), nn.Dense(10, "softmax") }
+        model:compile { optimizer = optim.sgd { lr = 0.1, momentum = 0.9 }, loss = "cross_entropy" }
+        tensor.seed(2)
+        model:fit(input, y, { epochs = 1, batch_size = B, verbose = 0 })
+        W[k] = model.layers[2].W
+      end
+      T.eq((W[1] - W[2]):abs():max(), 0, string.format("largest difference, batch %d, %d features", B, F))
+    end
+  end
+end)
+
 -- One epoch of a 3072 -> 64 -> 10 model on shuffled uint8 rows: the
 -- gather with a permutation and the update of the 196,608 weights run split
 -- over the threads; the weights are written for test_threads.sh to compare
