@@ -41,7 +41,8 @@ all: $(BIN)
 # for tests/nn/test_kernels.py, which compares them with PyTorch.
 KCHECK      := $(BUILD)/kernel_check
 KCHECK_OBJS := $(addprefix $(BUILD)/src/,nn/conv2d.o nn/conv2d_dnnl.o nn/pool2d.o nn/batchnorm.o nn/augment.o \
-               tensor/tensor.o tensor/npy.o tensor/gemm.o tensor/parallel.o tensor/rng.o tensor/cpu.o \
+               tensor/tensor.o tensor/npy.o tensor/gemm.o tensor/matmul_dnnl.o tensor/parallel.o tensor/rng.o \
+               tensor/cpu.o \
                util/atomic_file.o)
 kernel-check: $(KCHECK)
 $(KCHECK): $(BUILD)/tests/nn/kernels/kernel_check.o $(KCHECK_OBJS)
@@ -56,7 +57,7 @@ $(BUILD)/cnn_train: $(BUILD)/bench/cnn_train.o $(KCHECK_OBJS) \
                     $(addprefix $(BUILD)/src/data/,cifar.o dataio.o tar.o stream.o)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 $(BUILD)/conv_bench: $(BUILD)/bench/conv_bench.o $(BUILD)/src/nn/conv2d.o $(BUILD)/src/nn/conv2d_dnnl.o \
-                     $(BUILD)/src/tensor/gemm.o $(BUILD)/src/tensor/parallel.o
+                     $(BUILD)/src/tensor/gemm.o $(BUILD)/src/tensor/matmul_dnnl.o $(BUILD)/src/tensor/parallel.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BIN): $(OBJS)

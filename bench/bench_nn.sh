@@ -26,7 +26,7 @@ echo "CPU: $(lscpu | sed -n 's/^Model name: *//p') ($(nproc) cores)"
 
 # --- sgemm: nnlab's library beside every kernel the machine has
 cc -O2 -std=c11 -D_GNU_SOURCE -Isrc/tensor $(pkg-config --cflags openblas) bench/gemm_rates.c \
-  src/tensor/gemm.c src/tensor/parallel.c -o "$out/gemm_rates" -ldnnl -fopenmp $(pkg-config --libs openblas) -lm ||
+  src/tensor/gemm.c src/tensor/matmul_dnnl.c src/tensor/parallel.c -o "$out/gemm_rates" -ldnnl -fopenmp $(pkg-config --libs openblas) -lm ||
   { echo "bench_nn: cannot build bench/gemm_rates.c"; exit 1; }
 flags=$(grep -m1 '^flags' /proc/cpuinfo)
 cores="Prescott"
@@ -34,7 +34,7 @@ grep -qw avx <<<"$flags" && cores="$cores Sandybridge"
 grep -qw avx2 <<<"$flags" && cores="$cores Haswell Zen"
 grep -qw avx512f <<<"$flags" && cores="$cores SkylakeX"
 grep -qw avx512_bf16 <<<"$flags" && cores="$cores Cooperlake"
-echo "sgemm GFLOP/s (median of 9): forward 64x3072.3072x64, weight gradient 3072x64'.64x64, square 1536^3"
+echo "product GFLOP/s (median of 9): forward 64x3072'.3072x64, weight gradient 3072x64.64x64 (x stored feature-major), square 1536^3"
 for t in 2 1; do
   NNLAB_GEMM=onednn "$out/gemm_rates" $t | tee -a "$out/gemm"
   env -u OPENBLAS_CORETYPE NNLAB_GEMM=openblas "$out/gemm_rates" $t | tee -a "$out/gemm"

@@ -1,7 +1,8 @@
-/* gemm_rates.c — sgemm GFLOP/s at the course's shapes through nnlab's
- * gemm_f32, for whichever library NNLAB_GEMM and OPENBLAS_CORETYPE select:
- * the hidden layer's forward (64×3072·3072×64), its weight gradient
- * (3072×64ᵀ·64×64) and a large square product. bench_speed.sh runs it once
+/* gemm_rates.c — GFLOP/s at the course's shapes through nnlab's gemm_f32,
+ * for whichever library NNLAB_GEMM and OPENBLAS_CORETYPE select, in the
+ * layouts a training step uses (its batch x stored feature-major, 3072×64):
+ * the hidden layer's forward (xᵀ·W, 64×3072·3072×64), its weight gradient
+ * (x·dz, 3072×64·64×64) and a large square product. bench_nn.sh runs it once
  * per library and OpenBLAS core type. Also prints the largest difference from
  * a double-precision reference, so a kernel that computes wrongly shows.
  * Usage: gemm_rates THREADS */
@@ -65,7 +66,7 @@ int main(int argc, char **argv) {
   }
   char lib[256];
   gemm_describe(lib, sizeof lib);
-  double fwd = rate(0, 0, 64, 64, 3072, A, B, C), dw = rate(1, 0, 3072, 64, 64, A, B, C),
+  double fwd = rate(1, 0, 64, 64, 3072, A, B, C), dw = rate(0, 0, 3072, 64, 64, A, B, C),
          sq = rate(0, 0, big, big, big, A, B, C), err = max_error(64, 64, 3072, A, B, C);
   printf("threads=%d forward=%.1f weight_grad=%.1f square=%.1f max_error=%.2g | %s\n", threads, fwd,
          dw, sq, err, lib);

@@ -6,6 +6,7 @@
  * kernel (bench/gemm_rates.c). NNLAB_GEMM=openblas uses OpenBLAS instead. */
 #include "gemm.h"
 #include "parallel.h"
+#include "matmul_dnnl.h"
 
 #include <cblas.h>
 #include <dnnl.h>
@@ -23,9 +24,11 @@ void openblas_set_num_threads(int n);
 enum { LIB_UNSET, LIB_ONEDNN, LIB_OPENBLAS };
 static int g_lib = LIB_UNSET;
 static int g_threads = 1;
+static int g_no_matmul = -1;
 
 static int lib(void) {
   if (g_lib == LIB_UNSET) {
+    g_no_matmul = getenv("NNLAB_NO_MATMUL") != NULL;
     const char *g = getenv("NNLAB_GEMM");
     g_lib = g && strcmp(g, "openblas") == 0 ? LIB_OPENBLAS : LIB_ONEDNN;
   }
@@ -42,9 +45,20 @@ static int lib(void) {
 #define GEMM_SPLIT_MIN 1000000.0
 #define GEMM_PARALLEL_MIN 16000000.0
 
-static void sgemm_one(int tA, int tB, int64_t M, int64_t N, int64_t K, float alpha,
-                      const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
-                      float *C, int64_t ldc) {
+/* One product on the calling thread's share of the library: oneDNN's
+ * matmul primitive when neither operand is transposed (matmul_dnnl.c says
+ * why), else, or where that primitive is no faster, its sgemm. With
+ * `prepare`, nothing is computed: the primitive that the product will
+ * take is made beforehand (see split_gemm). */
+static void product(int prepare, int tA, int tB, int64_t M, int64_t N, int64_t K, float alpha,
+                    const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
+                    float *C, int64_t ldc) {
+  int mm = !tA && !tB && !g_no_matmul;
+  if (prepare) {
+    if (mm && alpha == 1.0f) matmul_dnnl_prepare(M, N, K, lda, ldb, ldc, beta);
+    return;
+  }
+  if (mm && matmul_dnnl(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc) == 0) return;
   dnnl_sgemm(tA ? 'T' : 'N', tB ? 'T' : 'N', M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
@@ -63,24 +77,36 @@ typedef struct {
 static float *g_partial;
 static int64_t g_partial_len;
 
-/* One block of the product as a one-thread sgemm: inside the parallel
- * region oneDNN runs every call on the calling thread. */
-static void split_block(void *ctx, int part, int64_t lo, int64_t hi) {
-  const Split *g = ctx;
+/* One block of the product on one thread: inside the parallel region
+ * oneDNN runs every call on the calling thread. */
+static void block(const Split *g, int part, int64_t lo, int64_t hi, int prepare) {
   int64_t n = hi - lo;
   if (g->how == SPLIT_ROWS)
-    sgemm_one(g->tA, g->tB, n, g->N, g->K, g->alpha, g->tA ? g->A + lo : g->A + lo * g->lda,
-              g->lda, g->B, g->ldb, g->beta, g->C + lo * g->ldc, g->ldc);
+    product(prepare, g->tA, g->tB, n, g->N, g->K, g->alpha,
+            g->tA ? g->A + lo : g->A + lo * g->lda, g->lda, g->B, g->ldb, g->beta,
+            g->C + lo * g->ldc, g->ldc);
   else if (g->how == SPLIT_COLS)
-    sgemm_one(g->tA, g->tB, g->M, n, g->K, g->alpha, g->A, g->lda,
-              g->tB ? g->B + lo * g->ldb : g->B + lo, g->ldb, g->beta, g->C + lo, g->ldc);
+    product(prepare, g->tA, g->tB, g->M, n, g->K, g->alpha, g->A, g->lda,
+            g->tB ? g->B + lo * g->ldb : g->B + lo, g->ldb, g->beta, g->C + lo, g->ldc);
   else {
     int64_t t = part;  /* thread t > 0 writes its partial product aside */
     float *C = t == 0 ? g->C : g_partial + (t - 1) * g->M * g->N;
-    sgemm_one(g->tA, g->tB, g->M, g->N, n, g->alpha, g->tA ? g->A + lo * g->lda : g->A + lo,
-              g->lda, g->tB ? g->B + lo : g->B + lo * g->ldb, g->ldb, t == 0 ? g->beta : 0.0f,
-              C, t == 0 ? g->ldc : g->N);
+    product(prepare, g->tA, g->tB, g->M, g->N, n, g->alpha,
+            g->tA ? g->A + lo * g->lda : g->A + lo, g->lda,
+            g->tB ? g->B + lo : g->B + lo * g->ldb, g->ldb, t == 0 ? g->beta : 0.0f, C,
+            t == 0 ? g->ldc : g->N);
   }
+}
+
+static void split_block(void *ctx, int part, int64_t lo, int64_t hi) { block(ctx, part, lo, hi, 0); }
+
+/* The blocks of n split over nt threads, each a multiple of 16 long, as
+ * parallel_ranges makes them: the primitives they take are made first,
+ * since none can be made in the table while the threads run. */
+static void run_split(Split *g, int64_t n, int nt) {
+  int64_t step = parallel_range_len(n, nt, 16);
+  for (int t = 0; t * step < n; t++) block(g, t, t * step, (t + 1) * step < n ? (t + 1) * step : n, 1);
+  parallel_ranges(n, 0, 16, split_block, g);
 }
 
 /* Splits a product over the threads. A deep product (the course's
@@ -101,7 +127,7 @@ static int split_gemm(Split *g) {
       g_partial = p, g_partial_len = need;
     }
     g->how = SPLIT_DEPTH;
-    parallel_ranges(g->K, 0, 16, split_block, g);
+    run_split(g, g->K, nt);
     for (int64_t t = 1; t * step < g->K; t++)
       for (int64_t i = 0; i < g->M; i++) {
         const float *src = g_partial + (t - 1) * g->M * g->N + i * g->N;
@@ -112,7 +138,7 @@ static int split_gemm(Split *g) {
   }
   if (nt <= 1 || side < 32 * nt) return 0;
   g->how = g->M >= g->N ? SPLIT_ROWS : SPLIT_COLS;
-  parallel_ranges(side, 0, 16, split_block, g);
+  run_split(g, side, nt);
   return 1;
 }
 
@@ -126,21 +152,22 @@ void gemm_f32(int tA, int tB, int64_t M, int64_t N, int64_t K, float alpha, cons
       return;
     if (g_threads > 1 && macs < GEMM_PARALLEL_MIN) {
       omp_set_num_threads(1);
-      sgemm_one(tA, tB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+      product(0, tA, tB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
       omp_set_num_threads(g_threads);
     } else
-      sgemm_one(tA, tB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+      product(0, tA, tB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
   } else
     cblas_sgemm(CblasRowMajor, tA ? CblasTrans : CblasNoTrans, tB ? CblasTrans : CblasNoTrans,
                 (int)M, (int)N, (int)K, alpha, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
 }
 
-/* A product of 32³ is the smallest that has oneDNN write its kernels (one
- * of 1³ takes its reference path and writes none). */
+/* A product of 32³ is the smallest that has oneDNN write its sgemm
+ * kernels (one of 1³ takes its reference path and writes none); with A
+ * transposed, so that it goes to sgemm and not to the matmul primitive. */
 void gemm_prepare(void) {
   static int done;
   static float a[32 * 32], b[32 * 32], c[32 * 32];
-  if (!done) gemm_f32(0, 0, 32, 32, 32, 1.0f, a, 32, b, 32, 0.0f, c, 32);
+  if (!done) gemm_f32(1, 0, 32, 32, 32, 1.0f, a, 32, b, 32, 0.0f, c, 32);
   done = 1;
 }
 
@@ -209,8 +236,12 @@ void gemm_describe(char *buf, size_t len) {
   const char *th = g_threads == 1 ? "thread" : "threads";
   if (lib() == LIB_ONEDNN) {
     const dnnl_version_t *v = dnnl_version();
-    snprintf(buf, len, "matrix library: oneDNN %d.%d.%d sgemm, %s kernels, %d %s", v->major,
-             v->minor, v->patch, isa_name(dnnl_get_effective_cpu_isa()), g_threads, th);
+    dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
+    /* the matmul primitive is made of brgemm kernels from AVX-512 on (matmul_dnnl.c) */
+    int mm = ((int)isa & (int)dnnl_cpu_isa_avx512_core) == (int)dnnl_cpu_isa_avx512_core;
+    snprintf(buf, len, "matrix library: oneDNN %d.%d.%d sgemm%s, %s kernels, %d %s", v->major,
+             v->minor, v->patch, mm && !g_no_matmul ? " and matmul" : "", isa_name(isa), g_threads,
+             th);
   } else {
     const char *cfg = openblas_get_config();
     const char *ver = strstr(cfg, "OpenBLAS ");

@@ -78,7 +78,7 @@ check "--version says when they are kept" grep -q "subnormal floats kept" <<<"$o
 
 out=$("$BIN" --version)
 check "--version names oneDNN, its kernels and the threads" \
-  grep -Eq "^matrix library: oneDNN [0-9.]+ sgemm, [A-Za-z0-9. -]+ kernels, [0-9]+ threads?$" <<<"$out"
+  grep -Eq "^matrix library: oneDNN [0-9.]+ sgemm( and matmul)?, [A-Za-z0-9. -]+ kernels, [0-9]+ threads?$" <<<"$out"
 check "--version names the processor" grep -q "^processor: " <<<"$out"
 out=$("$BIN" --threads 1 --version)
 check "--threads 1 --version: 1 thread" grep -q "kernels, 1 thread$" <<<"$out"

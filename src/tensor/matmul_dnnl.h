@@ -1,0 +1,23 @@
+/* matmul_dnnl.h — C = alpha·A·B + beta·C (row-major, neither operand
+ * transposed) through oneDNN's matmul primitive, kept per shape. */
+#ifndef NNLAB_MATMUL_DNNL_H
+#define NNLAB_MATMUL_DNNL_H
+
+#include <stdint.h>
+
+/* Returns 0 when done, or -1 when that primitive is not the faster choice
+ * for this shape here, cannot be made, or alpha is not 1: the caller then
+ * runs sgemm.
+ * Which one a shape gets depends only on the shape and the processor.
+ * Thread-safe; inside a parallel region it runs on the calling thread. */
+int matmul_dnnl(int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
+                const float *B, int64_t ldb, float beta, float *C, int64_t ldc);
+
+/* Makes sure the table holds the primitive for this shape (alpha 1), so
+ * that a call inside a parallel region finds it: called before the threads
+ * of a split product start. Cannot fail (a shape it cannot keep is made
+ * again for each call). */
+void matmul_dnnl_prepare(int64_t M, int64_t N, int64_t K, int64_t lda, int64_t ldb, int64_t ldc,
+                         float beta);
+
+#endif
