@@ -46,11 +46,12 @@ static void adam_update(const Optim *o, float *restrict p, const float *restrict
 
 /* SGD with momentum on a velocity that already holds μ·v + ∇, the layer
  * having folded the gradient into it (GradFold): the weight decay is
- * added, v += λ·p, and p -= lr·v, as sgd_update with the same g. The
- * gradient array is then neither written nor read, which took the update
- * of the course's 3072×64 weights from 0.016 to 0.009 s an epoch on a
- * 2-core EPYC (bench_nn.sh). Nesterov's step needs g itself, and Adam's
- * state is not a sum of gradients: neither folds. */
+ * added, v += λ·p, and p -= lr·v: sgd_update's step but for rounding (the
+ * sums are made in another order). The gradient array is then neither
+ * written nor read, which took the update of the course's 3072×64 weights
+ * from about 0.016 to 0.011 s an epoch on a 2-core EPYC. Nesterov's step
+ * needs ∇ itself, and Adam's state is not a sum of gradients: neither
+ * folds. */
 static void sgd_update_folded(const Optim *o, float *restrict p, float *restrict v, int64_t n) {
   const float lr = (float)o->lr, wd = (float)o->weight_decay;
   if (wd == 0.0f) {

@@ -9,7 +9,8 @@
  * for this shape here, cannot be made, or alpha is not 1: the caller then
  * runs sgemm.
  * Which one a shape gets depends only on the shape and the processor.
- * Thread-safe; inside a parallel region it runs on the calling thread. */
+ * May be called at once by the threads of an OpenMP parallel region (it
+ * then runs on the calling thread); outside one, by one thread at a time. */
 int matmul_dnnl(int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
                 const float *B, int64_t ldb, float beta, float *C, int64_t ldc);
 
