@@ -14,6 +14,14 @@ for t in 1 2 3; do
   mkdir -p "$tmp/$t"
   OUT="$tmp/$t" "$BIN" --threads "$t" "$here/threads/products.lua"
 done
+# On a processor with AVX-512, once more capped to AVX2
+# (ONEDNN_MAX_CPU_ISA): oneDNN's AVX2 kernels, and sgemm where the matmul
+# primitive runs otherwise (gemm.c, matmul_dnnl.c)
+if grep -qw avx512f /proc/cpuinfo; then
+  mkdir -p "$tmp/avx2"
+  OUT="$tmp/avx2" ONEDNN_MAX_CPU_ISA=AVX2 "$BIN" --threads 2 "$here/threads/products.lua" |
+    sed 's/^\(ok\|not ok\) - /\1 - AVX2 paths: /'
+fi
 for t in 2 3; do
   if diff=$($PY -c 'import numpy as np, sys
 a, b = np.load(sys.argv[1]), np.load(sys.argv[2])
