@@ -61,7 +61,7 @@ int trainer_epoch(FitState *s, double *lossv, double *accv, double *seconds, cha
     double l = loss_model(s->loss, m, s->ybatch, rows, m->g1, &correct, &fused);
     if (!isfinite(l)) {
       m->training = mode;
-      if (logits) m->last_batch = 0;
+      m->last_batch = 0;
       if (s->label) progress_done(&p, NULL);
       snprintf(err, NN_ERRLEN, "the loss became %s at epoch %d, batch %lld; try a smaller "
                "learning rate (lr is %g)", isnan(l) ? "NaN" : "infinite", s->epoch,
@@ -84,7 +84,10 @@ int trainer_epoch(FitState *s, double *lossv, double *accv, double *seconds, cha
     if (interrupt_pending()) { stopped = 1; break; }
   }
   m->training = mode;
-  if (logits) m->last_batch = 0;  /* the output holds no softmax to backpropagate */
+  /* the last batch's activations (taken before the last update, the input
+   * maybe feature-major, the output maybe without its softmax) are not a
+   * forward that model:backward may follow */
+  m->last_batch = 0;
   if (s->label) progress_done(&p, NULL);
   *lossv = seen ? total / (double)seen : NAN;
   *accv = seen ? (double)correct / (double)seen : NAN;

@@ -47,18 +47,11 @@ static int lib(void) {
 
 /* One product on the calling thread's share of the library: oneDNN's
  * matmul primitive when neither operand is transposed (matmul_dnnl.c says
- * why), else, or where that primitive is no faster, its sgemm. With
- * `prepare`, nothing is computed: the primitive that the product will
- * take is made beforehand (see split_gemm). */
-static void product(int prepare, int tA, int tB, int64_t M, int64_t N, int64_t K, float alpha,
-                    const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
-                    float *C, int64_t ldc) {
-  int mm = !tA && !tB && !g_no_matmul;
-  if (prepare) {
-    if (mm && alpha == 1.0f) matmul_dnnl_prepare(M, N, K, lda, ldb, ldc, beta);
+ * why), else, or where that primitive is no faster, its sgemm. */
+static void product(int tA, int tB, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
+                    int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc) {
+  if (!tA && !tB && !g_no_matmul && matmul_dnnl(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc) == 0)
     return;
-  }
-  if (mm && matmul_dnnl(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc) == 0) return;
   dnnl_sgemm(tA ? 'T' : 'N', tB ? 'T' : 'N', M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
@@ -79,34 +72,22 @@ static int64_t g_partial_len;
 
 /* One block of the product on one thread: inside the parallel region
  * oneDNN runs every call on the calling thread. */
-static void block(const Split *g, int part, int64_t lo, int64_t hi, int prepare) {
+static void split_block(void *ctx, int part, int64_t lo, int64_t hi) {
+  const Split *g = ctx;
   int64_t n = hi - lo;
   if (g->how == SPLIT_ROWS)
-    product(prepare, g->tA, g->tB, n, g->N, g->K, g->alpha,
-            g->tA ? g->A + lo : g->A + lo * g->lda, g->lda, g->B, g->ldb, g->beta,
-            g->C + lo * g->ldc, g->ldc);
+    product(g->tA, g->tB, n, g->N, g->K, g->alpha, g->tA ? g->A + lo : g->A + lo * g->lda, g->lda,
+            g->B, g->ldb, g->beta, g->C + lo * g->ldc, g->ldc);
   else if (g->how == SPLIT_COLS)
-    product(prepare, g->tA, g->tB, g->M, n, g->K, g->alpha, g->A, g->lda,
+    product(g->tA, g->tB, g->M, n, g->K, g->alpha, g->A, g->lda,
             g->tB ? g->B + lo * g->ldb : g->B + lo, g->ldb, g->beta, g->C + lo, g->ldc);
   else {
     int64_t t = part;  /* thread t > 0 writes its partial product aside */
     float *C = t == 0 ? g->C : g_partial + (t - 1) * g->M * g->N;
-    product(prepare, g->tA, g->tB, g->M, g->N, n, g->alpha,
-            g->tA ? g->A + lo * g->lda : g->A + lo, g->lda,
+    product(g->tA, g->tB, g->M, g->N, n, g->alpha, g->tA ? g->A + lo * g->lda : g->A + lo, g->lda,
             g->tB ? g->B + lo : g->B + lo * g->ldb, g->ldb, t == 0 ? g->beta : 0.0f, C,
             t == 0 ? g->ldc : g->N);
   }
-}
-
-static void split_block(void *ctx, int part, int64_t lo, int64_t hi) { block(ctx, part, lo, hi, 0); }
-
-/* The blocks of n split over nt threads, each a multiple of 16 long, as
- * parallel_ranges makes them: the primitives they take are made first,
- * since none can be made in the table while the threads run. */
-static void run_split(Split *g, int64_t n, int nt) {
-  int64_t step = parallel_range_len(n, nt, 16);
-  for (int t = 0; t * step < n; t++) block(g, t, t * step, (t + 1) * step < n ? (t + 1) * step : n, 1);
-  parallel_ranges(n, 0, 16, split_block, g);
 }
 
 /* Splits a product over the threads. A deep product (the course's
@@ -127,7 +108,7 @@ static int split_gemm(Split *g) {
       g_partial = p, g_partial_len = need;
     }
     g->how = SPLIT_DEPTH;
-    run_split(g, g->K, nt);
+    parallel_ranges(g->K, 0, 16, split_block, g);
     for (int64_t t = 1; t * step < g->K; t++)
       for (int64_t i = 0; i < g->M; i++) {
         const float *src = g_partial + (t - 1) * g->M * g->N + i * g->N;
@@ -138,7 +119,7 @@ static int split_gemm(Split *g) {
   }
   if (nt <= 1 || side < 32 * nt) return 0;
   g->how = g->M >= g->N ? SPLIT_ROWS : SPLIT_COLS;
-  run_split(g, side, nt);
+  parallel_ranges(side, 0, 16, split_block, g);
   return 1;
 }
 
@@ -152,10 +133,10 @@ void gemm_f32(int tA, int tB, int64_t M, int64_t N, int64_t K, float alpha, cons
       return;
     if (g_threads > 1 && macs < GEMM_PARALLEL_MIN) {
       omp_set_num_threads(1);
-      product(0, tA, tB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+      product(tA, tB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
       omp_set_num_threads(g_threads);
     } else
-      product(0, tA, tB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+      product(tA, tB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
   } else
     cblas_sgemm(CblasRowMajor, tA ? CblasTrans : CblasNoTrans, tB ? CblasTrans : CblasNoTrans,
                 (int)M, (int)N, (int)K, alpha, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);

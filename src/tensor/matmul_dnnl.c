@@ -11,12 +11,9 @@
  * kept: a table of MM_CACHE, searched under a lock, since the threads of a
  * split product look up their blocks at once. Each entry keeps one set of
  * memory objects per thread, pointed at the caller's arrays for each call,
- * so a call allocates nothing. An entry is only replaced outside parallel
- * regions (no other thread can be using it then): gemm.c prepares the
- * blocks of a split product before it starts the threads. A call inside a
- * region that still finds the table full makes a primitive for itself
- * alone. Either way the same shape runs the same kernel, so results never
- * depend on what the table holds. */
+ * so a call allocates nothing. A full table replaces its least recently
+ * used entry that no thread is running. The same shape always runs the
+ * same kernel, so results never depend on what the table holds. */
 #include "matmul_dnnl.h"
 
 #include <dnnl.h>
@@ -36,6 +33,7 @@ typedef struct {
 typedef struct {
   MMKey key;
   int used;            /* 0: free slot */
+  int busy;            /* threads running it now: it is not replaced meanwhile */
   int brgemm;          /* 0: oneDNN chose a gemm-based kernel (sgemm is as fast) */
   uint64_t last;       /* for replacement: the call count when last used */
   dnnl_primitive_t prim;
@@ -121,10 +119,12 @@ static int run(MMEntry *e, int t, const float *A, const float *B, float *C) {
   return rc;
 }
 
-/* The table's entry for k, made (replacing the least recently used one)
- * when missing, unless a parallel region is running and no slot is free:
- * then NULL. */
-static MMEntry *lookup(const MMKey *k) {
+/* The table's entry for k, marked busy until release(): made when
+ * missing, in a free slot or in place of the least recently used entry
+ * that no thread is running. NULL when every entry is busy (more products
+ * at once than the table holds, which nnlab never runs: a split product
+ * has at most two shapes) or oneDNN has no engine. */
+static MMEntry *acquire(const MMKey *k) {
   MMEntry *e = NULL, *spare = NULL, *oldest = NULL;
   pthread_mutex_lock(&g_lock);
   if (!g_eng && dnnl_engine_create(&g_eng, dnnl_cpu, 0)) g_eng = NULL;
@@ -133,38 +133,32 @@ static MMEntry *lookup(const MMKey *k) {
     MMEntry *c = &g_cache[i];
     if (c->used && key_eq(&c->key, k)) e = c;
     else if (!c->used) spare = spare ? spare : c;
-    else if (!oldest || c->last < oldest->last) oldest = c;
+    else if (!c->busy && (!oldest || c->last < oldest->last)) oldest = c;
   }
-  if (g_eng && !e && (spare || !omp_in_parallel())) {
+  if (!e && (spare || oldest)) {
     e = spare ? spare : oldest;
     if (e->used) entry_free(e);
     entry_make(e, k);
     e->used = 1;
   }
-  if (e) e->last = g_calls;
+  if (e) e->last = g_calls, e->busy++;
   pthread_mutex_unlock(&g_lock);
   return e;
 }
 
-void matmul_dnnl_prepare(int64_t M, int64_t N, int64_t K, int64_t lda, int64_t ldb, int64_t ldc,
-                         float beta) {
-  if (M > 0 && N > 0 && K > 0) lookup(&(MMKey){M, N, K, lda, ldb, ldc, beta});
+static void release(MMEntry *e) {
+  pthread_mutex_lock(&g_lock);
+  e->busy--;
+  pthread_mutex_unlock(&g_lock);
 }
 
 int matmul_dnnl(int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
                 const float *B, int64_t ldb, float beta, float *C, int64_t ldc) {
   MMKey k = {M, N, K, lda, ldb, ldc, beta};
-  int rc = -1;
   if (M <= 0 || N <= 0 || K <= 0 || alpha != 1.0f) return -1;  /* nnlab multiplies by 1 only */
-  MMEntry *e = lookup(&k);
-  if (e) return e->brgemm ? run(e, omp_in_parallel() ? omp_get_thread_num() : 0, A, B, C) : -1;
-  if (g_eng) {  /* inside a parallel region, with the table full */
-    MMEntry *one = calloc(1, sizeof *one);
-    if (!one) return -1;
-    entry_make(one, &k);
-    if (one->brgemm) rc = run(one, MM_THREADS, A, B, C);
-    entry_free(one);
-    free(one);
-  }
+  MMEntry *e = acquire(&k);
+  if (!e) return -1;
+  int rc = e->brgemm ? run(e, omp_in_parallel() ? omp_get_thread_num() : 0, A, B, C) : -1;
+  release(e);
   return rc;
 }

@@ -14,11 +14,4 @@
 int matmul_dnnl(int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
                 const float *B, int64_t ldb, float beta, float *C, int64_t ldc);
 
-/* Makes sure the table holds the primitive for this shape (alpha 1), so
- * that a call inside a parallel region finds it: called before the threads
- * of a split product start. Cannot fail (a shape it cannot keep is made
- * again for each call). */
-void matmul_dnnl_prepare(int64_t M, int64_t N, int64_t K, int64_t lda, int64_t ldb, int64_t ldc,
-                         float beta);
-
 #endif

@@ -115,7 +115,7 @@ end)
 
 -- With SGD's momentum, Dense layers put their gradients straight into the
 -- velocity; fit then leaves layer.dW zero rather than some batch's.
-T.test("after fit, layer.dW is zero with SGD momentum and the last batch's otherwise", function()
+T.test("after fit, layer.dW is zero with SGD momentum and the last batch's otherwise; backward needs a forward", function()
   local X, y = blobs(64, 6)
   local function fitted(opt)
     local m = nn.Sequential { nn.Dense(4, "relu"), nn.Dense(3, "softmax") }
@@ -132,6 +132,11 @@ T.test("after fit, layer.dW is zero with SGD momentum and the last batch's other
     T.ok(fitted(opt).layers[2].dW:abs():max() > 0, "dW holds the batch's gradient")
   end
   T.raises(function() m:backward(X, tensor.zeros(64, 3)) end, { "call model:forward(x) first" })
+  -- whatever the loss: fit's last batch is no forward of X
+  local mse = nn.Sequential { nn.Dense(4, "relu"), nn.Dense(3, "softmax") }
+  mse:compile { optimizer = optim.sgd { lr = 0.1 }, loss = "mse" }
+  mse:fit(X, y, { epochs = 1, batch_size = 64, verbose = 0 })
+  T.raises(function() mse:backward(X, tensor.zeros(64, 3)) end, { "call model:forward(x) first" })
   local P = m:forward(X)
   T.ok((P:sum(2) - 1):abs():max() < 1e-6, "forward after fit gives probabilities")
 end)

@@ -50,8 +50,9 @@ end
 
 -- oneDNN's matmul primitive (products with neither operand transposed) is
 -- kept per shape in a table of 64: 70 more shapes replace the oldest, and
--- then a split product whose blocks are shapes the full table lacks runs
--- each block on a primitive of its own, inside the parallel region.
+-- then the threads of a split product, whose blocks are shapes the full
+-- table lacks, replace entries that no thread is running, inside the
+-- parallel region.
 T.test(string.format("%d thread(s): 70 shapes past the table of kept products, then a split one, equal numpy's", threads), function()
   for m = 1, 70 do
     tensor.save(tensor.randn(m + 2, 7), T.tmp("sA" .. m .. ".npy"))
