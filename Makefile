@@ -30,7 +30,8 @@ DEB_BUILD := build-essential pkg-config liblua5.4-dev libopenblas-dev libdnnl-de
              libreadline-dev libisal-dev libcurl4-openssl-dev libssl-dev libcmark-dev libzmq3-dev libjansson-dev libseccomp-dev
 DEB_RUN   := gnuplot-nox
 DEB_TEST  := python3 python3-numpy python3-sklearn tmux curl clang libclang-rt-14-dev \
-             python3-jupyter-client python3-zmq python3-nbformat python3-nbclient jupyter-nbconvert
+             python3-jupyter-client python3-zmq python3-nbformat python3-nbclient jupyter-nbconvert \
+             qemu-user
 DEB_BENCH := python3-torch libcjson-dev
 
 .PHONY: all deps test asan fuzz fuzz-build bench docs install clean kernel-check

@@ -10,45 +10,12 @@
 # Lua converts it with the denormals-are-zero mode on and would hide them.
 set -u
 BIN=${NNLAB_BIN:-./nnlab}
-PY=/usr/bin/python3
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-
-check() { # name, condition-command...
-  local name=$1; shift
-  if "$@"; then echo "ok - $name"; else echo "not ok - $name"; fi
-}
-# npy_stats FILE: "<subnormal count> <zero count> <size>"
-npy_stats() {
-  $PY -c 'import numpy as np, sys
-a = np.load(sys.argv[1]).astype(np.float32).ravel()
-tiny = np.finfo(np.float32).tiny
-print(int(((a != 0) & (np.abs(a) < tiny)).sum()), int((a == 0).sum()), a.size)' "$1"
-}
-
-# A dead ReLU layer gets zero gradients; with weight decay lr*wd = 0.5 its
-# weights halve every step, reaching the subnormal range after 126 steps.
-cat >"$tmp/decay.lua" <<'LUA'
-local out = arg[1]
-tensor.seed(1)
-local model = nn.Sequential{ nn.Dense(3, "relu"), nn.Dense(2, "softmax") }
-model:predict(tensor.rand(1, 4))
-model.layers[1].b:fill(-100)
-model:compile{ optimizer = optim.sgd{ lr = 1, weight_decay = 0.5 },
-               loss = "cross_entropy" }
-local X, y = tensor.rand(135, 4), tensor.ones({135}, "int32")
-model:fit(X, y, { epochs = 1, batch_size = 1, shuffle = false, verbose = 0 })
-tensor.save(model.layers[1].W, out .. "/W.npy")
--- a product whose every term is subnormal (1e-20 * 1e-20), large enough
--- for the matrix library to use both threads
-local a = tensor.full({512, 512}, 1e-20)
-tensor.save(a:matmul(a), out .. "/P.npy")
--- nnlab's own element-wise kernel
-tensor.save(tensor.full({1000}, 1e-30) * 1e-10, out .. "/E.npy")
-LUA
+. "$(dirname "$0")/cpu/lib.sh"
 
 run() { # label, env...
   local d="$tmp/$1"; shift; mkdir -p "$d"
-  env "$@" "$BIN" --threads 2 "$tmp/decay.lua" "$d" >"$d/log" 2>&1 || { cat "$d/log"; return 1; }
+  env "$@" "$BIN" --threads 2 "$DECAY" "$d" >"$d/log" 2>&1 || { cat "$d/log"; return 1; }
 }
 run onednn NNLAB_GEMM= && run onednn_keep NNLAB_GEMM= NNLAB_SUBNORMALS=keep &&
   run openblas NNLAB_GEMM=openblas && run openblas_keep NNLAB_GEMM=openblas NNLAB_SUBNORMALS=keep
